@@ -1,0 +1,48 @@
+# Cartable — the two commands: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := cartable.settings
+
+.PHONY: demo test test-only lint bench install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## demo: set up everything on SQLite, seed a demo établissement, print logins, serve on 127.0.0.1:$(PORT)
+demo: install
+	DEMO=true $(BIN)/python manage.py migrate --noinput
+	DEMO=true $(BIN)/python manage.py createcachetable
+	DEMO=true $(BIN)/python manage.py seed_demo
+	DEMO=true $(BIN)/gunicorn cartable.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 120 --access-logfile -
+
+## test: install test dependencies (Python packages, Debian's chromium) and run the whole suite
+test: install-test
+	bash scripts/ensure-chromium.sh
+	$(MAKE) --no-print-directory test-only
+
+test-only: lint
+	$(BIN)/pytest -n 2 --dist loadfile -q
+
+lint:
+	$(BIN)/ruff check cartable bench
+	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
+
+bench: install-test
+	$(BIN)/python bench/import.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,112 @@
+"""Accounts: the login of a directory person, with an identifier that never changes.
+
+An account is created for every imported person who may log in (pupils, legal representatives,
+staff), with an unusable password. Provisional credentials are issued when a letter is produced
+(`services.issue_provisional_credentials`): the password exists in clear only on that letter and
+is stored hashed, so the secretariat chooses when the activation deadline starts to run.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, username: str, password: str | None = None, **extra) -> User:
+        user = self.model(username=username, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("activated_at", timezone.now())
+        return self.create_user(username, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    username = models.CharField(
+        _("identifiant"),
+        max_length=80,
+        unique=True,
+        help_text=_("Attribué à la création du compte ; il ne change jamais."),
+    )
+    person = models.OneToOneField(
+        "directory.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="account"
+    )
+    email = models.EmailField(_("adresse électronique personnelle"), blank=True)
+    email_verified = models.BooleanField(_("adresse vérifiée"), default=False)
+    is_staff = models.BooleanField(
+        _("accès à la console"), default=False, help_text=_("Peut se connecter à la console de gestion.")
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+    date_joined = models.DateTimeField(_("créé le"), default=timezone.now)
+    credentials_issued_at = models.DateTimeField(_("identifiants provisoires émis le"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("activé le"), null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("compte")
+        verbose_name_plural = _("comptes")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        # The identifier is printed on letters and known to partner services: it never changes.
+        if self.pk is not None:
+            old = type(self).objects.filter(pk=self.pk).values_list("username", flat=True).first()
+            if old is not None and old != self.username:
+                raise ValidationError(_("L'identifiant d'un compte ne peut pas être modifié."))
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.person.full_name if self.person_id else self.username
+
+    def get_short_name(self) -> str:
+        return self.person.first_name if self.person_id else self.username
+
+    @property
+    def is_activated(self) -> bool:
+        return self.activated_at is not None
+
+    @property
+    def activation_deadline(self) -> datetime.datetime | None:
+        """Provisional credentials stop working after this instant (None: none issued)."""
+        if self.credentials_issued_at is None:
+            return None
+        return self.credentials_issued_at + datetime.timedelta(days=settings.ACTIVATION_DEADLINE_DAYS)
+
+
+class AuditEvent(models.Model):
+    """An append-only line saying who did what to which account (kept when accounts are erased)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=50)
+    target_username = models.CharField(max_length=80, blank=True, db_index=True)
+    etablissement_uai = models.CharField(max_length=8, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("journal d'audit")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_username}"

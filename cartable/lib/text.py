@@ -1,0 +1,31 @@
+"""Text helpers shared by the importers and identifier generation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that NFKD does not decompose into ASCII.
+_SPECIAL = str.maketrans({"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d"})
+
+
+def ascii_fold(value: str) -> str:
+    """'Œdipe Ñúñez' -> 'OEdipe Nunez': accents removed, ligatures spelled out, other marks dropped."""
+    value = value.translate(_SPECIAL)
+    decomposed = unicodedata.normalize("NFKD", value)
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean(value: str | None) -> str:
+    """Trim and collapse whitespace (SIECLE values can be right-padded); None -> ''."""
+    if not value:
+        return ""
+    return _SPACES.sub(" ", value).strip()
+
+
+def normalise_answer(value: str) -> str:
+    """Compare free-text answers without case, accents or extra spaces."""
+    return clean(ascii_fold(value)).casefold()

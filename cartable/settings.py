@@ -1,0 +1,241 @@
+"""Cartable settings, read from environment variables (twelve-factor).
+
+Every limit and policy lives here as a named setting with a default, so a
+deployment changes behaviour through its environment, never through code.
+Bad values fail at start-up (django-environ raises), not at the first request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("CARTABLE_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment (or SECRET_KEY_FILE); the demo keeps one in ./var/."""
+    if env.str("SECRET_KEY", default=""):
+        return env.str("SECRET_KEY")
+    if env.str("SECRET_KEY_FILE", default=""):
+        return Path(env.str("SECRET_KEY_FILE")).read_text().strip()
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+
+# Public address of the ENT: printed on credential letters, used in e-mails and QR codes.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_site = urlsplit(SITE_URL)
+SITE_IS_HTTPS = _site.scheme == "https"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[_site.hostname or "127.0.0.1", "127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"{_site.scheme}://{_site.netloc}"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "cartable.directory",
+    "cartable.accounts",
+    "cartable.imports",
+    "cartable.portal",
+    "cartable.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "cartable.lib.security.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cartable.urls"
+WSGI_APPLICATION = "cartable.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "cartable" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cartable.portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+# SQLite is the embedded default. Measured here: with Django's default (deferred) transactions,
+# a quarter of concurrent writes failed with "database is locked"; IMMEDIATE transactions with
+# WAL removed those failures.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cartable.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (throttling counters, sessions in production) ------------------------------------
+# Throttling must be shared by every worker process: Redis when REDIS_URL is set, otherwise
+# a database table (works on one machine with several workers, no extra service needed).
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cartable_cache"}
+    }
+
+# --- Users and passwords --------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["cartable.accounts.backends.IdentifierBackend"]
+LOGIN_URL = "portal:start"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:index"
+
+# Password hashing is a capacity decision (README, "Hachage des mots de passe"). Measured here on
+# 2 cores: Django's default Argon2 (100 MiB, p=8) ~180 ms a login, about 6 logins/s; OWASP's
+# minimum Argon2id (19 MiB, t=2, p=1) ~30 ms, about 67 logins/s. Defaults are OWASP's minimum.
+# Changing them rehashes each password at its owner's next successful login.
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
+ARGON2_MEMORY_COST_KIB = env.int("ARGON2_MEMORY_COST_KIB", default=19 * 1024)
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
+PASSWORD_HASHERS = [
+    "cartable.accounts.hashers.CartableArgon2Hasher",
+    # Kept so that passwords hashed by an older configuration can still be checked (then rehashed).
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Account rules (one place for every limit) ------------------------------------------------
+# Provisional credentials (the paper letter) are valid this many days from issue.
+ACTIVATION_DEADLINE_DAYS = env.int("ACTIVATION_DEADLINE_DAYS", default=92)
+# Length of generated provisional passwords (alphabet without look-alike characters: 54 symbols,
+# so 10 characters give about 57 bits; guesses are throttled and the password expires).
+PROVISIONAL_PASSWORD_LENGTH = env.int("PROVISIONAL_PASSWORD_LENGTH", default=10)
+# Login throttling: per identifier, and per client address.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_ACCOUNT_LOCK_SECONDS = env.int("LOGIN_ACCOUNT_LOCK_SECONDS", default=15 * 60)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default=30)
+LOGIN_ADDRESS_LOCK_SECONDS = env.int("LOGIN_ADDRESS_LOCK_SECONDS", default=15 * 60)
+# Number of proxies in front of the app whose X-Forwarded-For we trust (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Fictional UAI codes accepted although their check letter is wrong (samples, demo, tests).
+UAI_FICTIONAL = env.list("UAI_FICTIONAL", default=["0999999X"])
+
+# --- Sessions -------------------------------------------------------------------------------
+# "Mémoriser ce choix : Non" (public computer): the session ends with the browser and after
+# this many idle seconds. "Oui": the session lasts the working day unless logged out.
+PUBLIC_SESSION_IDLE_SECONDS = env.int("PUBLIC_SESSION_IDLE_SECONDS", default=20 * 60)
+PRIVATE_SESSION_SECONDS = env.int("PRIVATE_SESSION_SECONDS", default=12 * 3600)
+# How long the "mémoriser ce choix" cookie keeps the profile and level.
+PORTAL_CHOICE_COOKIE_DAYS = env.int("PORTAL_CHOICE_COOKIE_DAYS", default=365)
+SESSION_COOKIE_AGE = PRIVATE_SESSION_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# Cookies are Secure whenever the site is served over HTTPS (always, in production). The demo on
+# http://127.0.0.1 cannot use Secure cookies; SECURE_COOKIES=true forces them.
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=SITE_IS_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SITE_IS_HTTPS:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SITE_IS_HTTPS else 0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Only what the app itself serves: no CDN, no third-party asset (pages are used by minors).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+# --- E-mail ---------------------------------------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:587/?tls=True, smtp+ssl://…, consolemail://, or
+# "outbox:" (default): messages are kept in the database and shown by the demo at /demo/outbox/.
+_email_url = env.str("EMAIL_URL", default="outbox:")
+if _email_url.startswith("outbox:"):
+    EMAIL_BACKEND = "cartable.demo.mail.OutboxBackend"
+else:
+    vars().update(env.email_url_config(_email_url))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cartable <ne-pas-repondre@cartable.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Demo -----------------------------------------------------------------------------------
+# The demo pages (/demo/outbox/) exist only when DEMO=true (set by `make demo`).
+DEMO = env.bool("DEMO", default=False)
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "fr-fr"
+LANGUAGES = [("fr", _("Français"))]
+LOCALE_PATHS = [BASE_DIR / "cartable" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded exports can be large (a lycée's Responsables file is tens of MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}

@@ -1,0 +1,10 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("console/", admin.site.urls),
+    path("", include("cartable.portal.urls")),
+]
+if settings.DEMO:
+    urlpatterns.append(path("demo/", include("cartable.demo.urls")))
