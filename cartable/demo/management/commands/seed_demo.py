@@ -1,0 +1,102 @@
+"""Seed the demo ENT: one collège from the sample SIECLE/STS exports, and ready logins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from cartable.accounts.letters import render_letters
+from cartable.accounts.models import User
+from cartable.accounts.services import issue_provisional_credentials
+from cartable.directory.models import Etablissement, Source
+from cartable.imports.models import ImportRun
+from cartable.imports.service import run_import
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+UAI = "0999999X"
+
+# (who, source, id in the sample files, demo password). Demo passwords are public by design:
+# never run the demo seed on a real deployment (the command refuses unless DEMO=true).
+DEMO_LOGINS = [
+    ("Parent (compte activé)", Source.SIECLE_PERSONNE, "990002", "Demo-parent-2026"),
+    ("Enseignante", Source.STS, "9159", "Demo-prof-2026"),
+    ("Secrétariat (console /console/)", Source.STS, "9158", "Demo-secretariat-2026"),
+    ("Élève (compte activé)", Source.SIECLE_ELEVE, "1990038", "Demo-eleve-2026"),
+]
+# A parent who has only their letter: provisional password, not activated.
+PENDING_PARENT = (Source.SIECLE_PERSONNE, "990043")
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée (ou remet à zéro) l'établissement de démonstration 0999999X à partir des exports "
+        "SIECLE/STS d'exemple et affiche des identifiants prêts à l'emploi. Réservé à la démonstration "
+        "(DEMO=true) : les mots de passe affichés sont publics."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO:
+            raise CommandError("seed_demo ne s'exécute qu'avec DEMO=true (mots de passe de démonstration publics).")
+        etab, _created = Etablissement.objects.update_or_create(
+            uai=UAI,
+            defaults={
+                "name": "Collège des Exemples Fictifs",
+                "kind": Etablissement.Kind.COLLEGE,
+                "academie": "Académie fictive",
+                "support_contact": "secretariat.0999999x@example.org",
+                "ent_url": settings.SITE_URL,
+                "current_year": 2026,
+            },
+        )
+        files = [
+            SAMPLES / "sts_emp_0999999X_2026.xml",
+            SAMPLES / "ElevesSansAdresses.xml",
+            SAMPLES / "ResponsablesAvecAdresses.xml",
+        ]
+        run = run_import(etab, files)
+        if run.status != ImportRun.Status.SUCCEEDED:
+            raise CommandError(f"L'import des fichiers d'exemple a échoué : {run.report}")
+
+        rows = []
+        with transaction.atomic():
+            for label, source, origin_id, password in DEMO_LOGINS:
+                user = self._account(etab, source, origin_id)
+                user.set_password(password)
+                user.activated_at = user.activated_at or timezone.now()
+                user.is_active = True
+                user.save()
+                rows.append((label, user.username, password))
+            pending = self._account(etab, *PENDING_PARENT)
+            [(pending, provisional)] = issue_provisional_credentials([pending], actor=None, reset_activated=True)
+        letter = settings.VAR_DIR / "demo-lettre-parent.pdf"
+        letter.write_bytes(render_letters([(pending, provisional)]))
+        rows.append(("Parent non activé (mot de passe provisoire)", pending.username, provisional))
+
+        out = self.stdout
+        out.write("")
+        out.write(self.style.SUCCESS(f"Démonstration prête : {etab.name} ({etab.uai})"))
+        out.write(f"  ENT : {settings.SITE_URL}/   console : {settings.SITE_URL}/console/")
+        out.write(f"  Boîte d'envoi des courriels : {settings.SITE_URL}/demo/outbox/")
+        out.write(f"  Lettre du parent non activé : {letter}")
+        out.write("")
+        width = max(len(r[0]) for r in rows)
+        for label, username, password in rows:
+            out.write(f"  {label.ljust(width)}  identifiant : {username:<28} mot de passe : {password}")
+        out.write("")
+
+    def _account(self, etab: Etablissement, source: str, origin_id: str) -> User:
+        user = (
+            User.objects.select_related("person")
+            .filter(
+                person__origin_etablissement=etab, person__origin_source=source, person__origin_id=origin_id
+            )
+            .first()
+        )
+        if user is None:
+            raise CommandError(f"Compte de démonstration introuvable ({source} {origin_id}).")
+        return user
