@@ -39,6 +39,7 @@ test-only: lint
 
 lint:
 	$(BIN)/ruff check cartable bench
+	$(BIN)/mypy cartable
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 
 bench: install-test

@@ -12,14 +12,14 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 
 
 class CartableArgon2Hasher(Argon2PasswordHasher):
-    @property  # type: ignore[override]
-    def time_cost(self) -> int:
+    @property
+    def time_cost(self) -> int:  # type: ignore[override]
         return settings.ARGON2_TIME_COST
 
-    @property  # type: ignore[override]
-    def memory_cost(self) -> int:
+    @property
+    def memory_cost(self) -> int:  # type: ignore[override]
         return settings.ARGON2_MEMORY_COST_KIB
 
-    @property  # type: ignore[override]
-    def parallelism(self) -> int:
+    @property
+    def parallelism(self) -> int:  # type: ignore[override]
         return settings.ARGON2_PARALLELISM

@@ -57,7 +57,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # type: ignore[var-annotated]
 
     class Meta:
         verbose_name = _("compte")
@@ -76,10 +76,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
-        return self.person.full_name if self.person_id else self.username
+        return self.person.full_name if self.person is not None else self.username
 
     def get_short_name(self) -> str:
-        return self.person.first_name if self.person_id else self.username
+        return self.person.first_name if self.person is not None else self.username
 
     @property
     def is_activated(self) -> bool:

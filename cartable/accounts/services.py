@@ -112,7 +112,7 @@ def issue_provisional_credentials(
 
 
 def _uai_of(user: User) -> str:
-    if not user.person_id:
+    if user.person is None:
         return ""
-    membership = user.person.memberships.select_related("etablissement").first()
+    membership = Membership.objects.filter(person=user.person).select_related("etablissement").first()
     return membership.etablissement.uai if membership else ""

@@ -11,6 +11,7 @@ collèges).
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -103,7 +104,7 @@ class Division(models.Model):
     code = models.CharField(_("code"), max_length=50)
     label = models.CharField(_("libellé"), max_length=200, blank=True)
     mef_code = models.CharField(_("code MEF"), max_length=11, blank=True)
-    main_teachers = models.ManyToManyField(
+    main_teachers: models.ManyToManyField[Person, Any] = models.ManyToManyField(
         "Person", blank=True, related_name="main_teacher_of", verbose_name=_("professeurs principaux")
     )
 
