@@ -13,9 +13,9 @@ import math
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.conf import settings
 
 
 @dataclass(frozen=True)

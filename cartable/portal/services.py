@@ -1,0 +1,156 @@
+"""Logging in and out, read top to bottom.
+
+attempt_login(), the rules of one login attempt, in order:
+  1. Refuse without looking at the password while the identifier or the client address is
+     blocked (too many failures): the message says when to retry.
+  2. Check the password through Django's authenticate(). An unknown identifier and a wrong
+     password give the same message and cost the same single Argon2 computation (ModelBackend
+     hashes the submitted password for unknown identifiers), so neither words nor timing tell
+     whether an identifier exists.
+  3. A deactivated account, or provisional credentials past their deadline, is told so only
+     when the password is right; with a wrong password it gets the generic message (otherwise
+     anyone could probe which identifiers exist and are deactivated).
+  4. A failure counts against the identifier (normalised, whether it exists or not) and the
+     address; a success clears the identifier's counter. The address counter is not cleared by
+     a success: one valid account must not let an attacker reset it between guesses.
+
+start_session() then logs the user in (Django rotates the session key) and sets the session's
+lifetime from the portal choice; end_session() flushes it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest
+from django.utils import timezone
+
+from cartable.accounts.backends import normalise_identifier
+from cartable.accounts.models import User
+from cartable.directory.models import Etablissement, Membership
+from cartable.lib import throttle
+
+from .choice import PortalChoice, store_in_session
+
+# Present only in the session of a user logged in from a public computer: the last time (epoch
+# seconds) the session was seen, for PublicSessionIdleMiddleware.
+LAST_SEEN_KEY = "cartable.portal.last_seen"
+# Set after an idle logout so the login page can say why the user is there.
+IDLE_LOGOUT_KEY = "cartable.portal.idle_logout"
+
+
+def account_limit() -> throttle.Limit:
+    # Built on each call: tests (and nothing else) change these settings at run time.
+    return throttle.Limit("login-account", settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, settings.LOGIN_ACCOUNT_LOCK_SECONDS)
+
+
+def address_limit() -> throttle.Limit:
+    return throttle.Limit("login-address", settings.LOGIN_MAX_FAILURES_PER_ADDRESS, settings.LOGIN_ADDRESS_LOCK_SECONDS)
+
+
+class Outcome(Enum):
+    OK = "ok"
+    INVALID = "invalid"  # unknown identifier or wrong password: one message for both
+    BLOCKED = "blocked"  # too many failures: retry later
+    DISABLED = "disabled"  # right password, but the account is deactivated or its credentials expired
+
+
+@dataclass
+class LoginResult:
+    outcome: Outcome
+    user: User | None = None
+    retry_after: int = 0  # seconds, for BLOCKED
+    # (établissement name, support contact) pairs, for DISABLED.
+    contacts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def credentials_expired(user: User, now: datetime.datetime | None = None) -> bool:
+    """Provisional credentials never used to activate the account, and past their deadline."""
+    deadline = user.activation_deadline
+    if user.activated_at is not None or deadline is None:
+        return False
+    return (now or timezone.now()) > deadline
+
+
+def support_contacts(user: User) -> list[tuple[str, str]]:
+    """Where a locked-out user should turn: their établissements' support contacts.
+
+    Departed memberships count too: a deactivated account has often left its établissement,
+    which is still the one to ask.
+    """
+    if not user.person_id:
+        return []
+    etab_ids = Membership.objects.filter(person_id=user.person_id).values("etablissement_id")
+    return [(e.name, e.support_contact) for e in Etablissement.objects.filter(pk__in=etab_ids).order_by("name")]
+
+
+def blocked_for(request: HttpRequest, identifier: str) -> int:
+    """Seconds before this identifier may be tried again from this client (0: not blocked)."""
+    return max(
+        throttle.retry_after(account_limit(), normalise_identifier(identifier)),
+        throttle.retry_after(address_limit(), throttle.client_address(request)),
+    )
+
+
+def attempt_login(request: HttpRequest, identifier: str, password: str) -> LoginResult:
+    """Check one login attempt (the rules are in the module docstring). Does not log in."""
+    ident = normalise_identifier(identifier)
+    address = throttle.client_address(request)
+
+    # 1. Blocked: the password is not even checked.
+    wait = blocked_for(request, ident)
+    if wait:
+        return LoginResult(Outcome.BLOCKED, retry_after=wait)
+
+    # 2 and 3. ModelBackend refuses an inactive account after checking its password but without
+    # saying whether it was right. Asking it and then checking again would cost inactive accounts
+    # a second Argon2 computation, which timing would reveal; so an inactive account's password
+    # is checked here instead of through authenticate(), once, like every other path.
+    account = User.objects.filter(username=ident).first()
+    if account is not None and not account.is_active:
+        if account.check_password(password):
+            return LoginResult(Outcome.DISABLED, user=account, contacts=support_contacts(account))
+        user = None
+    else:
+        user = authenticate(request, username=ident, password=password)
+
+    if user is not None and credentials_expired(user):
+        return LoginResult(Outcome.DISABLED, user=user, contacts=support_contacts(user))
+
+    # 4. Count failures, clear the identifier's counter on success.
+    if user is None:
+        throttle.record_failure(account_limit(), ident)
+        throttle.record_failure(address_limit(), address)
+        wait = blocked_for(request, ident)
+        if wait:
+            # That failure reached the limit: say so now rather than at the next attempt.
+            return LoginResult(Outcome.BLOCKED, retry_after=wait)
+        return LoginResult(Outcome.INVALID)
+    throttle.reset(account_limit(), ident)
+    return LoginResult(Outcome.OK, user=user)
+
+
+def start_session(request: HttpRequest, user: User, choice: PortalChoice | None) -> None:
+    """Log `user` in and give the session the lifetime the portal choice asks for.
+
+    Without a choice (a QR code opened the login form directly) the session is treated as
+    public: forgetting a login on a shared computer is worse than logging in again at home.
+    """
+    login(request, user)  # rotates the session key (no session fixation)
+    if choice is not None:
+        store_in_session(request, choice)
+    if choice is not None and choice.remember:
+        request.session.set_expiry(settings.PRIVATE_SESSION_SECONDS)
+    else:
+        request.session.set_expiry(0)  # the cookie dies with the browser…
+        request.session[LAST_SEEN_KEY] = int(time.time())  # …and the session after some idle time
+
+
+def end_session(request: HttpRequest) -> None:
+    """Log out: the session is flushed (server side and cookie)."""
+    logout(request)
