@@ -15,18 +15,22 @@ exist, and decides how long the session lives:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-PROFILES: dict[str, str] = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+PROFILES: dict[str, StrOrPromise] = {
     "eleve_parent": _("Élève ou parent"),
     "education_nationale": _("Personnel de l'Éducation nationale"),
     "collectivite": _("Personnel de collectivité et invité"),
     "agricole": _("Enseignement agricole"),
 }
-LEVELS: dict[str, str] = {
+LEVELS: dict[str, StrOrPromise] = {
     "ecole": _("École"),
     "college": _("Collège"),
     "lycee": _("Lycée"),

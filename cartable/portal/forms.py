@@ -31,7 +31,7 @@ class ChoiceForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if needs_level(data.get("profil", "")) and not data.get("niveau"):
             self.add_error("niveau", _("Choisissez votre niveau : école, collège ou lycée."))
         return data

@@ -12,6 +12,7 @@ The login journey, each step a plain form that works without JavaScript:
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
+
+from cartable.accounts.models import User
 
 from . import services
 from .choice import (
@@ -111,7 +114,7 @@ def start(request: HttpRequest) -> HttpResponse:
             if choice.is_public:
                 # Even before login, nothing chosen on a public computer outlives the browser.
                 request.session.set_expiry(0)
-            response = redirect(_url("portal:login", carry))
+            response: HttpResponse = redirect(_url("portal:login", carry))
             if choice.remember:
                 remember_choice(response, choice)
             else:
@@ -235,7 +238,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"board": build_dashboard(request.user)})
+    user = cast(User, request.user)  # login_required
+    return render(request, "portal/home.html", {"board": build_dashboard(user)})
 
 
 @require_GET
