@@ -6,7 +6,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cartable.conftest import make_user
-from cartable.directory.models import Division, Group, Guardianship, Membership, Person, Profile, Subject, Teaching
+from cartable.directory.models import (
+    Division,
+    Group,
+    Guardianship,
+    Membership,
+    Person,
+    Profile,
+    Subject,
+    Teaching,
+)
 from cartable.portal.tests.helpers import log_in
 
 
