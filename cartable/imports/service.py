@@ -1,0 +1,975 @@
+"""The school-record import: exports in, directory rows out, all or nothing.
+
+Steps of `run_import`:
+1. open every file (zip member, size cap), recognise it by content (XML root, CSV header);
+2. parse them all, STS first, then Eleves, then Responsables, checking each file's UAI against
+   the établissement as soon as its PARAMETRES are read (a wrong file fails in milliseconds);
+3. if anything is ambiguous (duplicate ids, malformed XML, a bad CSV line…) refuse the whole import;
+4. otherwise write everything in one transaction: subjects, classes and groups, staff, pupils,
+   responsables and links, then accounts for newcomers and console access for the staff;
+5. record an ImportRun with the report (also for refusals and dry runs, which roll back).
+
+Persons are keyed on their source id (`origin_*`), never on names or e-mail. Rows are compared as
+tuples with what the database holds, loaded once per import: only what changed is written, so a
+second import of the same files writes nothing (idempotent) and stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartable.accounts.models import User
+from cartable.accounts.services import create_accounts, sync_staff_access
+from cartable.directory.models import (
+    Division,
+    Etablissement,
+    Group,
+    Guardianship,
+    Membership,
+    Person,
+    Profile,
+    Source,
+    Subject,
+    Teaching,
+    school_year_label,
+)
+from cartable.directory.uai import normalise_uai
+from cartable.lib.text import ascii_fold
+
+from .csv_import import CsvData, parse_csv
+from .errors import ImportRefused, Report
+from .models import ImportRun
+from .records import FIELDS, LINK_FIELDS, ElevesData, Header, ResponsablesData, StsData
+from .safexml import InputFile, XmlDocument, open_input, sniff
+from .siecle import kind_of, parse_eleves, parse_responsables
+from .sts import parse_sts
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""progress(step, done, total): 'Lecture…' in bytes, then 'Enregistrement…' in steps."""
+
+BATCH = 2000
+STAFF_PROFILES = frozenset(
+    {Profile.ENSEIGNANT, Profile.DIRECTION, Profile.VIE_SCOLAIRE, Profile.SECRETARIAT, Profile.PERSONNEL}
+)
+ORDER = {"sts": 0, "eleves": 1, "responsables": 2, "csv": 3}
+KIND_NAMES = {"sts": "STS-web (personnels)", "eleves": "SIECLE élèves", "responsables": "SIECLE responsables", "csv": "CSV"}
+
+
+@dataclass
+class Parsed:
+    year: int
+    sts: StsData | None = None
+    eleves: ElevesData | None = None
+    responsables: ResponsablesData | None = None
+    csv: CsvData | None = None
+
+
+def run_import(
+    etablissement: Etablissement,
+    files: Sequence[Any],
+    *,
+    actor: User | None = None,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportRun:
+    """Import SIECLE / STS-web / CSV files into `etablissement`, all or nothing.
+
+    `files` are paths or uploaded files, in any order and mix (one of each kind at most).
+    Returns the saved ImportRun: SUCCEEDED, DRY_RUN (everything done then rolled back, so the
+    report shows what would change) or FAILED (nothing written; `report["errors"]` says why).
+    """
+    report = Report()
+    started = time.monotonic()
+    run = ImportRun(etablissement=etablissement, started_by=actor if actor and actor.pk else None, files=[])
+    status = ImportRun.Status.FAILED
+    try:
+        parsed = parse_files(etablissement, files, report, progress, run.files)
+        with transaction.atomic():
+            _Writer(etablissement, parsed, report, progress).write()
+            if dry_run:
+                transaction.set_rollback(True)
+        status = ImportRun.Status.DRY_RUN if dry_run else ImportRun.Status.SUCCEEDED
+    except ImportRefused as exc:
+        if not report.errors or report.errors[-1]["text"] != exc.text:
+            report.error(exc)
+    except DatabaseError as exc:
+        logger.exception("Import into %s failed in the database", etablissement.uai)
+        report.error(ImportRefused(_("Erreur de la base de données, rien n'a été importé : %(detail)s") % {"detail": exc}))
+    report_json = report.as_json()
+    report_json["dry_run"] = dry_run
+    report_json["duration_s"] = round(time.monotonic() - started, 2)
+    run.status = status
+    run.report = report_json
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+# --- 1-3: reading ------------------------------------------------------------------------------
+
+
+def identify(obj: Any) -> tuple[str, InputFile]:
+    """(kind, input) of one file, from its content: 'sts', 'eleves', 'responsables' or 'csv'."""
+    inp = open_input(obj)
+    if sniff(inp) == "csv":
+        return "csv", inp
+    with XmlDocument(inp) as doc:
+        return kind_of(doc), inp
+
+
+def parse_files(
+    etablissement: Etablissement,
+    files: Sequence[Any],
+    report: Report,
+    progress: ProgressCallback | None = None,
+    file_log: list | None = None,
+) -> Parsed:
+    """Parse and check every file; raise ImportRefused if any is refused (after trying them all)."""
+    if not files:
+        raise ImportRefused(_("Aucun fichier à importer."))
+    identified: list[tuple[str, InputFile]] = []
+    for obj in files:
+        try:
+            identified.append(identify(obj))
+        except ImportRefused as exc:
+            report.error(exc)
+            if file_log is not None:
+                file_log.append({"name": exc.file or str(getattr(obj, "name", obj)), "kind": "", "size": None})
+    seen: dict[str, str] = {}
+    for kind, inp in identified:
+        if file_log is not None:
+            file_log.append({"name": inp.label, "kind": kind, "size": inp.size})
+        if kind in seen:
+            report.error(
+                ImportRefused(
+                    _("Deux fichiers de même sorte (%(kind)s) : « %(first)s » et « %(second)s ». Importez-en un seul.")
+                    % {"kind": KIND_NAMES[kind], "first": seen[kind], "second": inp.label},
+                    file=inp.label,
+                )
+            )
+        seen[kind] = inp.label
+    if report.error_count:
+        raise ImportRefused(report.errors[0]["message"], file=report.errors[0]["file"] or "")
+    identified.sort(key=lambda item: ORDER[item[0]])
+
+    parsed = Parsed(year=etablissement.current_year)
+    years: dict[int, str] = {}
+    total = sum(inp.size or 0 for _kind, inp in identified)
+    done = 0
+
+    def hook(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(_("Lecture des fichiers"), min(done, total), total)
+
+    for kind, inp in identified:
+
+        def check(header: Header, inp: InputFile = inp) -> None:
+            _check_header(etablissement, header, inp.label, report)
+            if header.year:
+                years.setdefault(header.year, inp.label)
+
+        try:
+            if kind == "csv":
+                parsed.csv = parse_csv(inp, report, etablissement.current_year)
+                hook(inp.size or 0)
+                header = parsed.csv.header
+            else:
+                with XmlDocument(inp, hook) as doc:
+                    if kind == "sts":
+                        parsed.sts = parse_sts(doc, report, check)
+                        header = parsed.sts.header
+                    elif kind == "eleves":
+                        parsed.eleves = parse_eleves(doc, report, check)
+                        header = parsed.eleves.header
+                    else:
+                        parsed.responsables = parse_responsables(doc, report, check)
+                        header = parsed.responsables.header
+        except ImportRefused as exc:
+            if exc.element == "UAJ":
+                raise  # another school's export: no point reading the other files
+            report.error(exc)
+            continue
+        report.files.append(
+            {"name": inp.label, "kind": kind, "uai": header.uai, "year": header.year, "version": header.version}
+        )
+    if len(years) > 1:
+        report.error(
+            ImportRefused(
+                _("Les fichiers ne portent pas sur la même année scolaire : %(years)s.")
+                % {"years": ", ".join(f"{school_year_label(y)} ({name})" for y, name in sorted(years.items()))}
+            )
+        )
+    if report.error_count:
+        first = report.errors[0]
+        raise ImportRefused(first["message"], file=first["file"], line=first["line"], column=first["column"])
+    if years:
+        parsed.year = next(iter(years))
+    report.year = parsed.year
+    return parsed
+
+
+def _check_header(etablissement: Etablissement, header: Header, label: str, report: Report) -> None:
+    uai = normalise_uai(header.uai)
+    if not uai:
+        raise ImportRefused(
+            _("L'UAI de l'établissement (UAJ) est absent du fichier : impossible de vérifier qu'il s'agit du bon établissement."),
+            file=label,
+            line=header.line,
+            element="UAJ",
+        )
+    if uai != etablissement.uai:
+        raise ImportRefused(
+            _(
+                "Ce fichier est l'export de l'établissement %(file_uai)s, pas de %(name)s (%(uai)s) : "
+                "rien n'a été importé. Vérifiez l'établissement choisi ou le fichier."
+            )
+            % {"file_uai": uai, "name": etablissement.name, "uai": etablissement.uai},
+            file=label,
+            line=header.line,
+            element="UAJ",
+        )
+    if header.year is None:
+        report.warn(
+            "no_year",
+            _("Année scolaire absente du fichier : l'année en cours de l'établissement est utilisée"),
+            label,
+        )
+    elif header.year != etablissement.current_year:
+        report.warn(
+            "other_year",
+            _("Le fichier ne porte pas sur l'année scolaire en cours de l'établissement"),
+            _("%(file)s : %(year)s au lieu de %(current)s")
+            % {
+                "file": label,
+                "year": school_year_label(header.year),
+                "current": school_year_label(etablissement.current_year),
+            },
+        )
+
+
+class _StopAtHeader(Exception):
+    def __init__(self, header: Header) -> None:
+        self.header = header
+
+
+def peek(obj: Any) -> tuple[str, Header | None]:
+    """(kind, header) of a file, reading only up to its PARAMETRES (for `import_school --uai`)."""
+    kind, inp = identify(obj)
+    if kind == "csv":
+        return kind, None
+
+    def stop(header: Header) -> None:
+        raise _StopAtHeader(header)
+
+    parser = {"sts": parse_sts, "eleves": parse_eleves, "responsables": parse_responsables}[kind]
+    with XmlDocument(inp) as doc:
+        try:
+            parser(doc, Report(), stop)
+        except _StopAtHeader as found:
+            return kind, found.header
+    return kind, None
+
+
+# --- 4: writing --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """Who was created / updated / departed / returned, per kind, counted once per person."""
+
+    created: set[int] = field(default_factory=set)
+    updated: set[int] = field(default_factory=set)
+    departed: set[int] = field(default_factory=set)
+    returned: set[int] = field(default_factory=set)
+
+
+class _Writer:
+    def __init__(
+        self, etablissement: Etablissement, parsed: Parsed, report: Report, progress: ProgressCallback | None
+    ) -> None:
+        self.etab = etablissement
+        self.parsed = parsed
+        self.year = parsed.year
+        self.report = report
+        self.progress = progress
+        self.now = timezone.now()
+        self.tally: dict[str, _Tally] = defaultdict(_Tally)
+        self.new_people: list[Person] = []  # in file order: identifiers are allocated in that order
+        self.member_pks: list[int] = []  # persons with a current membership after this import
+        self.staff_pks: set[int] = set()
+        self.division_pk: dict[str, int] = {}
+        self.group_pk: dict[str, int] = {}
+        self.subject_pk: dict[str, int] = {}
+        self.pk_of: dict[str, dict[str, int]] = {}  # source -> origin id -> pk
+
+    def write(self) -> None:
+        steps: list[tuple[str, Callable[[], None]]] = [
+            (_("Chargement de l'existant"), self._load),
+            (_("Matières, classes et groupes"), self._structures),
+        ]
+        if self.parsed.sts:
+            steps.append((_("Personnels"), self._staff))
+        if self.parsed.eleves:
+            steps.append((_("Élèves"), self._pupils))
+        if self.parsed.eleves or self.parsed.responsables:
+            steps.append((_("Responsables"), self._responsables))
+        if self.parsed.csv:
+            steps.append((_("Fichier CSV"), self._csv))
+        steps.append((_("Comptes"), self._accounts))
+        for i, (label, step) in enumerate(steps):
+            if self.progress is not None:
+                self.progress(label, i, len(steps))
+            step()
+        if self.progress is not None:
+            self.progress(_("Terminé"), len(steps), len(steps))
+        for kind, tally in self.tally.items():
+            self.report.add("created", kind, len(tally.created))
+            self.report.add("updated", kind, len(tally.updated - tally.created - tally.returned - tally.departed))
+            self.report.add("departed", kind, len(tally.departed))
+            self.report.add("returned", kind, len(tally.returned))
+
+    # --- loading ---------------------------------------------------------------------------
+    def _load(self) -> None:
+        self.memberships: dict[tuple[int, str], list] = {}
+        rows = Membership.objects.filter(etablissement=self.etab).values_list(
+            "id", "person_id", "profile", "division_id", "mef_code", "function", "departed_at", "person__origin_source"
+        )
+        for mid, pid, profile, division, mef, function, departed, source in rows.iterator(chunk_size=10000):
+            self.memberships[(pid, profile)] = [mid, division, mef, function, departed, source]
+        self.membership_groups: dict[int, set[int]] = defaultdict(set)
+        through = Membership.groups.through.objects.filter(membership__etablissement=self.etab)
+        for mid, gid in through.values_list("membership_id", "group_id").iterator(chunk_size=10000):
+            self.membership_groups[mid].add(gid)
+
+    def _existing_persons(self, source: str) -> dict[str, tuple[int, tuple]]:
+        fields = FIELDS[source]
+        rows = Person.objects.filter(origin_etablissement=self.etab, origin_source=source).values_list(
+            "pk", "origin_id", *fields
+        )
+        return {row[1]: (row[0], row[2:]) for row in rows.iterator(chunk_size=10000)}
+
+    # --- generic synchronisers -------------------------------------------------------------
+    def _persons(
+        self, source: str, rows: Iterable[tuple[str, tuple]], creatable: Callable[[str], bool]
+    ) -> tuple[dict[str, int], set[int], set[int]]:
+        """Create or update persons of `source`; return (origin id -> pk for all of them, pks
+        created, pks updated)."""
+        fields = FIELDS[source]
+        existing = self._existing_persons(source)
+        created: list[Person] = []
+        updated: list[Person] = []
+        etab_id = self.etab.pk
+        now = self.now
+        for origin_id, values in rows:
+            current = existing.get(origin_id)
+            if current is None:
+                if creatable(origin_id):
+                    person = Person(
+                        origin_etablissement_id=etab_id, origin_source=source, origin_id=origin_id,
+                        **dict(zip(fields, values, strict=True)),
+                    )
+                    created.append(person)
+            elif current[1] != values:
+                person = Person(pk=current[0], updated_at=now, **dict(zip(fields, values, strict=True)))
+                updated.append(person)
+        Person.objects.bulk_create(created, batch_size=BATCH)
+        if updated:
+            Person.objects.bulk_update(updated, [*fields, "updated_at"], batch_size=BATCH)
+        self.new_people.extend(created)
+        pk_of = {origin_id: pk for origin_id, (pk, _values) in existing.items()}
+        pk_of.update((p.origin_id, p.pk) for p in created)
+        self.pk_of[source] = pk_of
+        return pk_of, {p.pk for p in created}, {p.pk for p in updated}
+
+    def _tally_persons(self, kind: str, created: set[int], updated: set[int]) -> None:
+        self.tally[kind].created.update(created)
+        self.tally[kind].updated.update(updated)
+
+    def _memberships(
+        self,
+        kind: str,
+        source: str,
+        desired: dict[tuple[int, str], tuple[int | None, str, str, frozenset[int] | None]],
+        in_scope: Callable[[int, str, str], bool],
+    ) -> None:
+        """Make the memberships in scope match `desired` ((person, profile) -> division, MEF,
+        function, groups or None when not managed). Memberships in scope but not desired are
+        marked departed (never deleted); departed ones desired again come back."""
+        tally = self.tally[kind]
+        creates: list[Membership] = []
+        create_groups: list[frozenset[int]] = []
+        updates: list[Membership] = []
+        group_adds: list[tuple[int, int]] = []
+        group_removes: list[tuple[int, set[int]]] = []
+        etab_id = self.etab.pk
+        for key, (division, mef, function, groups) in desired.items():
+            current = self.memberships.get(key)
+            pid = key[0]
+            self.member_pks.append(pid)
+            if current is None:
+                creates.append(
+                    Membership(
+                        person_id=pid, etablissement_id=etab_id, profile=key[1], division_id=division,
+                        mef_code=mef, function=function,
+                    )
+                )
+                create_groups.append(groups or frozenset())
+                if pid not in tally.created:
+                    tally.updated.add(pid)
+                continue
+            mid = current[0]
+            changed = current[1] != division or current[2] != mef or current[3] != function
+            if current[4] is not None:
+                tally.returned.add(pid)
+                changed = True
+            if changed:
+                updates.append(
+                    Membership(pk=mid, division_id=division, mef_code=mef, function=function, departed_at=None)
+                )
+                current[1:5] = [division, mef, function, None]
+                tally.updated.add(pid)
+            if groups is not None:
+                have = self.membership_groups.get(mid, set())
+                if have != groups:
+                    group_adds.extend((mid, g) for g in groups - have)
+                    if have - groups:
+                        group_removes.append((mid, have - groups))
+                    self.membership_groups[mid] = set(groups)
+                    tally.updated.add(pid)
+        departing: list[int] = []
+        departing_people: set[int] = set()
+        for key, current in self.memberships.items():
+            if current[4] is None and key not in desired and in_scope(key[0], key[1], current[5]):
+                departing.append(current[0])
+                departing_people.add(key[0])
+                current[4] = self.now
+        still_member = {pid for pid, _profile in desired}
+        tally.departed.update(departing_people - still_member)
+        tally.updated.update(departing_people & still_member)
+
+        Membership.objects.bulk_create(creates, batch_size=BATCH)
+        for membership, groups in zip(creates, create_groups, strict=True):
+            self.memberships[(membership.person_id, membership.profile)] = [
+                membership.pk, membership.division_id, membership.mef_code, membership.function, None, source,
+            ]
+            group_adds.extend((membership.pk, g) for g in groups)
+            if groups:
+                self.membership_groups[membership.pk] = set(groups)
+        if updates:
+            Membership.objects.bulk_update(updates, ["division", "mef_code", "function", "departed_at"], batch_size=BATCH)
+        for chunk in _chunks(departing, BATCH):
+            Membership.objects.filter(pk__in=chunk).update(departed_at=self.now)
+        through = Membership.groups.through
+        through.objects.bulk_create(
+            [through(membership_id=m, group_id=g) for m, g in group_adds], batch_size=BATCH
+        )
+        for mid, gone in group_removes:
+            through.objects.filter(membership_id=mid, group_id__in=gone).delete()
+
+    def _guardianships(
+        self, sources: set[str], desired: dict[tuple[int, int], tuple]) -> None:
+        """Links whose guardian comes from `sources` match `desired` ((pupil, guardian) -> values);
+        links no longer in the export are deleted (the link itself, never the persons)."""
+        existing: dict[tuple[int, int], tuple[int, tuple]] = {}
+        rows = Guardianship.objects.filter(etablissement=self.etab, guardian__origin_source__in=sources).values_list(
+            "id", "pupil_id", "guardian_id", *LINK_FIELDS
+        )
+        for row in rows.iterator(chunk_size=10000):
+            existing[(row[1], row[2])] = (row[0], row[3:])
+        creates, updates = [], []
+        etab_id = self.etab.pk
+        for (pupil, guardian), values in desired.items():
+            current = existing.get((pupil, guardian))
+            if current is None:
+                creates.append(
+                    Guardianship(pupil_id=pupil, guardian_id=guardian, etablissement_id=etab_id,
+                                 **dict(zip(LINK_FIELDS, values, strict=True)))
+                )
+            elif current[1] != values:
+                updates.append(Guardianship(pk=current[0], **dict(zip(LINK_FIELDS, values, strict=True))))
+        gone = [
+            pk
+            for key, (pk, _values) in existing.items()
+            if key not in desired
+        ]
+        Guardianship.objects.bulk_create(creates, batch_size=BATCH)
+        if updates:
+            Guardianship.objects.bulk_update(updates, list(LINK_FIELDS), batch_size=BATCH)
+        for chunk in _chunks(gone, BATCH):
+            Guardianship.objects.filter(pk__in=chunk).delete()
+        self.report.add("created", "links", len(creates))
+        self.report.add("updated", "links", len(updates))
+        self.report.add("departed", "links", len(gone))
+
+    def _teachings(self, source: str, desired: set[tuple[int, int | None, int | None, int | None]]) -> set[int]:
+        """Teachings of teachers from `source` match `desired`; returns the teachers whose changed."""
+        existing = {
+            (t, d, g, s): pk
+            for pk, t, d, g, s in Teaching.objects.filter(
+                etablissement=self.etab, teacher__origin_source=source
+            ).values_list("pk", "teacher_id", "division_id", "group_id", "subject_id")
+        }
+        creates = [
+            Teaching(teacher_id=t, division_id=d, group_id=g, subject_id=s, etablissement_id=self.etab.pk)
+            for (t, d, g, s) in desired
+            if (t, d, g, s) not in existing
+        ]
+        gone = [pk for key, pk in existing.items() if key not in desired]
+        Teaching.objects.bulk_create(creates, batch_size=BATCH)
+        for chunk in _chunks(gone, BATCH):
+            Teaching.objects.filter(pk__in=chunk).delete()
+        return {t.teacher_id for t in creates} | {key[0] for key in existing if key not in desired}
+
+    # --- structures --------------------------------------------------------------------------
+    def _structures(self) -> None:
+        sts, eleves, csv_data = self.parsed.sts, self.parsed.eleves, self.parsed.csv
+        if sts:
+            self._subjects(sts)
+        # code -> (label, MEF) when the source knows them, None when it only names the code.
+        divisions: dict[str, tuple[str, str] | None] = {}
+        groups: dict[str, tuple[str, str] | None] = {}
+        if eleves:
+            for row in eleves.pupils.values():
+                if row.active:
+                    divisions.setdefault(row.division, None)
+                    for code in row.groups:
+                        groups.setdefault(code, None)
+        if csv_data:
+            for person in csv_data.persons.values():
+                for codes in person.profiles.values():
+                    for code in codes:
+                        divisions.setdefault(code, None)
+        if sts:
+            for code, row in sts.divisions.items():
+                divisions[code] = (row.label, row.mef_code)
+            for code, row in sts.groups.items():
+                groups[code] = (row.label, "")
+                for division in row.divisions:
+                    divisions.setdefault(division, None)
+        self.division_pk = self._sync_structures(Division, divisions, with_mef=True)
+        self.group_pk = self._sync_structures(Group, groups, with_mef=False)
+        if sts:
+            self._group_divisions(sts)
+
+    def _subjects(self, sts: StsData) -> None:
+        existing = {code: (pk, short, label) for pk, code, short, label in
+                    Subject.objects.values_list("pk", "code", "short_code", "label")}
+        creates, updates = [], []
+        for code, (short, label) in sts.subjects.items():
+            current = existing.get(code)
+            if current is None:
+                creates.append(Subject(code=code, short_code=short, label=label))
+            elif current[1:] != (short, label):
+                updates.append(Subject(pk=current[0], short_code=short, label=label))
+        Subject.objects.bulk_create(creates, batch_size=BATCH)
+        if updates:
+            Subject.objects.bulk_update(updates, ["short_code", "label"], batch_size=BATCH)
+        self.subject_pk = {code: pk for code, (pk, *_rest) in existing.items()}
+        self.subject_pk.update((s.code, s.pk) for s in creates)
+
+    def _sync_structures(self, model: type, wanted: dict[str, tuple[str, str] | None], *, with_mef: bool) -> dict[str, int]:
+        fields = ["label", "mef_code"] if with_mef else ["label"]
+        existing = {
+            row[1]: row
+            for row in model.objects.filter(etablissement=self.etab, year=self.year).values_list("pk", "code", *fields)
+        }
+        creates, updates = [], []
+        for code, known in wanted.items():
+            current = existing.get(code)
+            values = dict(zip(fields, known or ("", ""), strict=False))
+            if current is None:
+                creates.append(model(etablissement_id=self.etab.pk, year=self.year, code=code, **values))
+            elif known is not None and tuple(current[2:]) != tuple(values.values()):
+                updates.append(model(pk=current[0], **values))
+        model.objects.bulk_create(creates, batch_size=BATCH)
+        if updates:
+            model.objects.bulk_update(updates, fields, batch_size=BATCH)
+        self.report.add("created", "classes", len(creates))
+        self.report.add("updated", "classes", len(updates))
+        pks = {code: row[0] for code, row in existing.items()}
+        pks.update((obj.code, obj.pk) for obj in creates)
+        return pks
+
+    def _group_divisions(self, sts: StsData) -> None:
+        through = Group.divisions.through
+        group_ids = {self.group_pk[code] for code in sts.groups}
+        existing = set(through.objects.filter(group_id__in=group_ids).values_list("group_id", "division_id"))
+        wanted = {
+            (self.group_pk[code], self.division_pk[division])
+            for code, row in sts.groups.items()
+            for division in row.divisions
+        }
+        through.objects.bulk_create([through(group_id=g, division_id=d) for g, d in wanted - existing])
+        for g, d in existing - wanted:
+            through.objects.filter(group_id=g, division_id=d).delete()
+
+    # --- staff (STS) ---------------------------------------------------------------------------
+    def _staff(self) -> None:
+        sts = self.parsed.sts
+        assert sts is not None
+        pk_of, created, updated = self._persons(
+            Source.STS, ((i, row.values) for i, row in sts.staff.items()), creatable=lambda _i: True
+        )
+        self._tally_persons("staff", created, updated)
+        desired = {(pk_of[i], row.profile): (None, "", row.function, None) for i, row in sts.staff.items()}
+        protected = {pk_of[i] for i in sts.rejected_ids if i in pk_of}
+        self._memberships(
+            "staff",
+            Source.STS,
+            desired,
+            lambda pid, profile, source: source == Source.STS and profile in STAFF_PROFILES and pid not in protected,
+        )
+        self.staff_pks.update(pk_of.values())
+
+        teachings: set[tuple[int, int | None, int | None, int | None]] = set()
+        for teacher_id, kind, code, subject_code in sorted(sts.services):
+            teacher = pk_of.get(teacher_id)
+            if teacher is None or teacher_id not in sts.staff:
+                self.report.warn(
+                    "unknown_teacher",
+                    _("Services attribués à un ENSEIGNANT absent des INDIVIDUS (ignorés)"),
+                    f"{kind} {code} : ENSEIGNANT ID {teacher_id}",
+                )
+                continue
+            subject = self.subject_pk.get(subject_code)
+            if subject_code and subject is None:
+                self.report.warn(
+                    "unknown_subject",
+                    _("Matières de service absentes de la nomenclature (service importé sans matière)"),
+                    f"CODE_MATIERE {subject_code}",
+                )
+            if kind == "D":
+                teachings.add((teacher, self.division_pk[code], None, subject))
+            else:
+                group = self.group_pk[code]
+                divisions = sts.groups[code].divisions
+                if not divisions:
+                    teachings.add((teacher, None, group, subject))
+                for division in divisions:
+                    teachings.add((teacher, self.division_pk[division], group, subject))
+        changed = self._teachings(Source.STS, teachings)
+        self.tally["staff"].updated.update(changed)
+        self._main_teachers(sts, pk_of)
+
+    def _main_teachers(self, sts: StsData, pk_of: dict[str, int]) -> None:
+        through = Division.main_teachers.through
+        wanted = set()
+        for code, teachers in sts.main_teachers.items():
+            division = self.division_pk.get(code)
+            if division is None:
+                self.report.warn(
+                    "unknown_pp_division",
+                    _("Professeurs principaux d'une division inconnue (ignorés)"),
+                    f"CODE_STRUCTURE {code}",
+                )
+                continue
+            wanted.update((division, pk_of[t]) for t in teachers if t in pk_of)
+        existing = set(
+            through.objects.filter(
+                division__etablissement=self.etab, division__year=self.year, person__origin_source=Source.STS
+            ).values_list("division_id", "person_id")
+        )
+        through.objects.bulk_create([through(division_id=d, person_id=p) for d, p in wanted - existing])
+        for d, p in existing - wanted:
+            through.objects.filter(division_id=d, person_id=p).delete()
+        self.tally["staff"].updated.update(p for _d, p in wanted ^ existing)
+
+    # --- pupils (SIECLE) -----------------------------------------------------------------------
+    def _pupils(self) -> None:
+        eleves = self.parsed.eleves
+        assert eleves is not None
+        existing_ids = set(
+            Person.objects.filter(origin_etablissement=self.etab, origin_source=Source.SIECLE_ELEVE).values_list(
+                "origin_id", flat=True
+            )
+        )
+        unplaced, left = 0, 0
+        for eleve_id, row in eleves.pupils.items():
+            if row.active or eleve_id in existing_ids:
+                continue
+            if row.placed:
+                left += 1
+                self.report.add("ignored", "pupils")
+            else:
+                unplaced += 1
+                self.report.add("ignored", "pupils")
+                self.report.warn(
+                    "unplaced",
+                    _("Élèves non placés dans une classe (pas de STRUCTURES_ELEVE) : non importés"),
+                    f"ELEVE_ID {eleve_id} (ligne {row.line})",
+                )
+        if left:
+            self.report.warn("left", _("Élèves sortis (DATE_SORTIE passée) : non importés"), str(left))
+        pk_of, created, updated = self._persons(
+            Source.SIECLE_ELEVE,
+            ((i, row.values) for i, row in eleves.pupils.items()),
+            creatable=lambda i: eleves.pupils[i].active,
+        )
+        self._tally_persons("pupils", created, updated)
+        desired = {}
+        for eleve_id, row in eleves.pupils.items():
+            if row.active:
+                groups = frozenset(self.group_pk[g] for g in row.groups)
+                desired[(pk_of[eleve_id], Profile.ELEVE)] = (self.division_pk[row.division], row.mef_code, "", groups)
+        protected = {pk_of[i] for i in eleves.rejected_ids if i in pk_of}
+        self._memberships(
+            "pupils",
+            Source.SIECLE_ELEVE,
+            desired,
+            lambda pid, profile, source: source == Source.SIECLE_ELEVE and profile == Profile.ELEVE
+            and pid not in protected,
+        )
+        self.active_pupils = {pid for pid, _profile in desired}
+
+    # --- responsables (SIECLE) -------------------------------------------------------------------
+    def _responsables(self) -> None:
+        resp = self.parsed.responsables
+        pupil_pk = self.pk_of.get(Source.SIECLE_ELEVE)
+        if pupil_pk is None:
+            pupil_pk = dict(
+                Person.objects.filter(origin_etablissement=self.etab, origin_source=Source.SIECLE_ELEVE).values_list(
+                    "origin_id", "pk"
+                )
+            )
+        active = getattr(self, "active_pupils", None)
+        if active is None:
+            active = {
+                pid
+                for (pid, profile), m in self.memberships.items()
+                if profile == Profile.ELEVE and m[4] is None and m[5] == Source.SIECLE_ELEVE
+            }
+        if resp is None:
+            # Eleves alone: links come from the database; recompute who is still a legal representative.
+            legal: set[int] = set()
+            rows = Guardianship.objects.filter(
+                etablissement=self.etab, guardian__origin_source=Source.SIECLE_PERSONNE, level=Guardianship.Level.LEGAL
+            ).values_list("pupil_id", "guardian_id")
+            for pupil, guardian in rows.iterator(chunk_size=10000):
+                if pupil in active:
+                    legal.add(guardian)
+            self._responsable_memberships(legal, protected=set())
+            return
+
+        with_active_child: set[str] = set()
+        unknown_pupil = 0
+        for link in resp.links:
+            pupil = pupil_pk.get(link.eleve_id)
+            if pupil is None:
+                unknown_pupil += 1
+            elif pupil in active:
+                with_active_child.add(link.personne_id)
+        existing_ids = set(
+            Person.objects.filter(origin_etablissement=self.etab, origin_source=Source.SIECLE_PERSONNE).values_list(
+                "origin_id", flat=True
+            )
+        )
+        ignored = [i for i in resp.persons if i not in with_active_child and i not in existing_ids]
+        if ignored:
+            self.report.add("ignored", "responsables", len(ignored))
+            self.report.warn(
+                "no_active_child",
+                _("Personnes sans enfant scolarisé dans l'établissement (non importées)"),
+                str(len(ignored)),
+            )
+        self._warn_lookalikes(resp)
+        pk_of, created, updated = self._persons(
+            Source.SIECLE_PERSONNE,
+            ((i, row.values) for i, row in resp.persons.items()),
+            creatable=with_active_child.__contains__,
+        )
+        self._tally_persons("responsables", created, updated)
+        desired_links: dict[tuple[int, int], tuple] = {}
+        legal = set()
+        unknown_person = 0
+        for link in resp.links:
+            pupil = pupil_pk.get(link.eleve_id)
+            guardian = pk_of.get(link.personne_id)
+            if pupil is None:
+                continue
+            if guardian is None:
+                if link.personne_id not in resp.persons and link.personne_id not in resp.rejected_ids:
+                    unknown_person += 1
+                    self.report.reject(
+                        "links",
+                        "unknown_person",
+                        _("Liens vers une PERSONNE_ID absente de la liste PERSONNES"),
+                        f"ligne {link.line} : PERSONNE_ID {link.personne_id}",
+                    )
+                continue
+            desired_links[(pupil, guardian)] = link.values()
+            if link.level == Guardianship.Level.LEGAL and pupil in active:
+                legal.add(guardian)
+        if unknown_pupil:
+            self.report.add("ignored", "links", unknown_pupil)
+            self.report.warn(
+                "link_unknown_pupil",
+                _("Liens vers des élèves absents de l'établissement (anciens élèves, non placés) : ignorés"),
+                str(unknown_pupil),
+            )
+        protected = {pk_of[i] for i in resp.rejected_ids if i in pk_of}
+        self._guardianships({Source.SIECLE_PERSONNE}, desired_links)
+        self._responsable_memberships(legal, protected)
+
+    def _responsable_memberships(self, legal: set[int], protected: set[int]) -> None:
+        """Legal representatives of an active pupil are members (and get an account); others
+        (contacts, parents whose children all left) are not, or no longer."""
+        desired = {(pid, Profile.RESPONSABLE): (None, "", "", None) for pid in legal}
+        self._memberships(
+            "responsables",
+            Source.SIECLE_PERSONNE,
+            desired,
+            lambda pid, profile, source: source == Source.SIECLE_PERSONNE
+            and profile == Profile.RESPONSABLE
+            and pid not in protected,
+        )
+
+    def _warn_lookalikes(self, resp: ResponsablesData) -> None:
+        """Same names and same phone or e-mail under two PERSONNE_IDs: probably one human twice.
+        Reported for a person to merge (regroupement), never merged here."""
+        by_name: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+        for personne_id, row in resp.persons.items():
+            _civ, last, _usage, first, email, mobile, *_rest = row.values
+            by_name[(ascii_fold(last).lower(), ascii_fold(first).lower())].append((personne_id, email, mobile))
+        for (last, first), people in by_name.items():
+            if len(people) < 2:
+                continue
+            for i, (a, email_a, mobile_a) in enumerate(people):
+                for b, email_b, mobile_b in people[i + 1 :]:
+                    if (email_a and email_a.lower() == (email_b or "").lower()) or (mobile_a and mobile_a == mobile_b):
+                        self.report.warn(
+                            "lookalike",
+                            _("Doublons probables (mêmes nom et prénom, même téléphone ou e-mail) : non fusionnés, "
+                              "à regrouper à la main si c'est la même personne"),
+                            f"PERSONNE_ID {a} et {b} ({first} {last})",
+                        )
+
+    # --- CSV -------------------------------------------------------------------------------------
+    def _csv(self) -> None:
+        data = self.parsed.csv
+        assert data is not None
+        pk_of, created, updated = self._persons(
+            Source.CSV, ((i, p.values) for i, p in data.persons.items()), creatable=lambda _i: True
+        )
+        for origin_id, person in data.persons.items():
+            pk = pk_of[origin_id]
+            kind = _kind(next(iter(person.profiles)))
+            if pk in created:
+                self.tally[kind].created.add(pk)
+            elif pk in updated:
+                self.tally[kind].updated.add(pk)
+
+        desired: dict[str, dict] = defaultdict(dict)
+        teachings: set[tuple[int, int | None, int | None, int | None]] = set()
+        links: dict[tuple[int, int], tuple] = {}
+        for origin_id, person in data.persons.items():
+            pk = pk_of[origin_id]
+            for profile, classes in person.profiles.items():
+                if profile == Profile.RESPONSABLE:
+                    continue
+                division = self.division_pk[classes[0]] if profile == Profile.ELEVE and classes else None
+                desired[_kind(profile)][(pk, profile)] = (division, "", "", None)
+                if profile == Profile.ENSEIGNANT:
+                    teachings.update((pk, self.division_pk[c], None, None) for c in classes)
+                if profile in STAFF_PROFILES:
+                    self.staff_pks.add(pk)
+            for child in person.children:
+                pupil = pk_of.get(child)
+                in_file = data.persons.get(child)
+                if pupil is None or (in_file is not None and Profile.ELEVE not in in_file.profiles):
+                    self.report.error(
+                        ImportRefused(
+                            _("responsable_de : aucun élève n'a l'id « %(id)s » (ni dans le fichier, ni déjà importé).")
+                            % {"id": child},
+                            file=_csv_label(self.report),
+                            line=person.line,
+                        )
+                    )
+                    continue
+                links[(pupil, pk)] = (Guardianship.Level.LEGAL, "", False, None, None)
+        if self.report.error_count:
+            first = self.report.errors[0]
+            raise ImportRefused(first["message"], file=first["file"], line=first["line"])
+
+        # Only the profiles present in the file are authoritative: a CSV of teachers alone must
+        # not mark the pupils of an earlier CSV as departed.
+        for kind in ("pupils", "staff"):
+            profiles = {p for p in data.profiles if _kind(p) == kind}
+            if profiles:
+                self._memberships(
+                    kind,
+                    Source.CSV,
+                    desired.get(kind, {}),
+                    lambda pid, profile, source, profiles=profiles: source == Source.CSV and profile in profiles,
+                )
+        if Profile.ENSEIGNANT in data.profiles:
+            self.tally["staff"].updated.update(self._teachings(Source.CSV, teachings))
+        if Profile.RESPONSABLE in data.profiles:
+            self._guardianships({Source.CSV}, links)
+            # Responsables are members while one of their children is (pupils were done above).
+            active = {
+                pid for (pid, profile), m in self.memberships.items() if profile == Profile.ELEVE and m[4] is None
+            }
+            legal = {guardian for (pupil, guardian) in links if pupil in active}
+            self._memberships(
+                "responsables",
+                Source.CSV,
+                {(pid, Profile.RESPONSABLE): (None, "", "", None) for pid in legal},
+                lambda pid, profile, source: source == Source.CSV and profile == Profile.RESPONSABLE,
+            )
+            without_child = [i for i, p in data.persons.items() if Profile.RESPONSABLE in p.profiles and pk_of[i] not in legal]
+            if without_child:
+                self.report.warn(
+                    "csv_no_child",
+                    _("Responsables sans enfant actuellement scolarisé (pas de compte responsable)"),
+                    ", ".join(without_child[:20]),
+                )
+
+    # --- accounts ------------------------------------------------------------------------------
+    def _accounts(self) -> None:
+        members = dict.fromkeys(self.member_pks)  # ordered, deduplicated
+        with_account = set(
+            User.objects.filter(person__origin_etablissement=self.etab).values_list("person_id", flat=True)
+        )
+        new_by_pk = {p.pk: p for p in self.new_people}
+        missing = [pk for pk in members if pk not in with_account]
+        old = [pk for pk in missing if pk not in new_by_pk]
+        fetched: dict[int, Person] = {}
+        for chunk in _chunks(old, BATCH):
+            fetched.update(
+                (p.pk, p) for p in Person.objects.filter(pk__in=chunk).only("first_name", "last_name", "usage_name")
+            )
+        people = [new_by_pk.get(pk) or fetched[pk] for pk in missing]
+        users = create_accounts(people)
+        self.report.add("created", "accounts", len(users))
+        if self.staff_pks:
+            sync_staff_access(self.staff_pks)
+
+
+def _kind(profile: str) -> str:
+    if profile == Profile.ELEVE:
+        return "pupils"
+    if profile == Profile.RESPONSABLE:
+        return "responsables"
+    return "staff"
+
+
+def _csv_label(report: Report) -> str:
+    return next((f["name"] for f in report.files if f["kind"] == "csv"), "")
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
