@@ -146,6 +146,7 @@ def start_session(request: HttpRequest, user: User, choice: PortalChoice | None)
         store_in_session(request, choice)
     if choice is not None and choice.remember:
         request.session.set_expiry(settings.PRIVATE_SESSION_SECONDS)
+        request.session.pop(LAST_SEEN_KEY, None)
     else:
         request.session.set_expiry(0)  # the cookie dies with the browser…
         request.session[LAST_SEEN_KEY] = int(time.time())  # …and the session after some idle time
