@@ -162,18 +162,21 @@ def letter_recipients(
 class LetterBatch:
     """What `issue_letters` did. Holds no password: those are only inside `pdf`."""
 
-    pdf: bytes
+    pdf: bytes = dataclasses.field(repr=False)
     printed: list[User]
     skipped_activated: list[User]
 
     @property
     def summary(self) -> str:
         """French summary for a console message or the command's output."""
-        text = ngettext(
-            "%(count)d lettre imprimée (nouvel identifiant provisoire).",
-            "%(count)d lettres imprimées (nouveaux identifiants provisoires).",
-            len(self.printed),
-        ) % {"count": len(self.printed)}
+        if self.printed:
+            text = ngettext(
+                "%(count)d lettre imprimée (nouvel identifiant provisoire).",
+                "%(count)d lettres imprimées (nouveaux identifiants provisoires).",
+                len(self.printed),
+            ) % {"count": len(self.printed)}
+        else:
+            text = _("Aucune lettre imprimée.")
         if self.skipped_activated:
             text += " " + ngettext(
                 "%(count)d compte déjà activé ignoré.",

@@ -6,6 +6,7 @@ import datetime
 import io
 import logging
 import stat
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -286,11 +287,14 @@ def run(*args: str) -> tuple[int, str, str]:
     """Run the command as manage.py would, returning (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     command = Command(stdout=out, stderr=err)
-    try:
-        command.run_from_argv(["manage.py", "print_letters", *args])
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
+    # run_from_argv closes the database connections when done, which would end the test's
+    # transaction (PostgreSQL); the command itself is what is under test here.
+    with mock.patch("django.core.management.base.connections.close_all"):
+        try:
+            command.run_from_argv(["manage.py", "print_letters", *args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
     return code, out.getvalue(), err.getvalue()
 
 
