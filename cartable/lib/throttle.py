@@ -44,7 +44,12 @@ def retry_after(limit: Limit, subject: str) -> int:
 
 
 def record_failure(limit: Limit, subject: str) -> int:
-    """Count one failure; returns the number of failures in the current window."""
+    """Count one failure; returns the number of failures in the current window.
+
+    Read-then-write, not atomic: two requests failing at the same instant may count once. That
+    lets a burst through only as wide as the number of workers (2 by default), and the next
+    check sees the limit reached; an atomic counter would need Redis for every deployment.
+    """
     key = _key(limit, subject)
     now = time.time()
     state = cache.get(key)

@@ -29,6 +29,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cartable.accounts.models import User
+from cartable.lib import throttle
 
 from . import services
 from .choice import (
@@ -120,8 +121,7 @@ def start(request: HttpRequest) -> HttpResponse:
             else:
                 forget_choice(response)  # "Non" also forgets what this device remembered
             return response
-        profile = request.POST.get("profil", "")
-        return _render_step2(request, form, profile, carry, status=400 if profile in PROFILES else 200)
+        return _render_step2(request, form, request.POST.get("profil", ""), carry, status=400)
 
     changing = "changer" in request.GET
     if not changing and current_choice(request) is not None:
@@ -188,7 +188,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(carry.get("next") or reverse("portal:home"))
             if result.outcome is Outcome.BLOCKED:
                 retry_after = result.retry_after
-                minutes = services.throttle.minutes_label(retry_after)
+                minutes = throttle.minutes_label(retry_after)
                 error = ngettext(
                     "Trop de tentatives. Réessayez dans %(minutes)d minute.",
                     "Trop de tentatives. Réessayez dans %(minutes)d minutes.",
