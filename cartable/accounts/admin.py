@@ -16,7 +16,9 @@ from django.contrib.admin import helpers
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
@@ -140,7 +142,9 @@ class UserAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("personne"))
     def person_link(self, obj: User) -> str:
-        return str(obj.person) if obj.person_id else "—"
+        if obj.person is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:directory_person_change", args=[obj.person.pk]), obj.person)
 
     @admin.display(description=gettext_lazy("profils"))
     def profiles(self, obj: User) -> str:

@@ -186,7 +186,7 @@ class LetterBatch:
         return text
 
 
-@sensitive_variables("pairs")
+@sensitive_variables()  # every local: the pairs, and the PDF that carries them
 def issue_letters(
     users: Iterable[User],
     *,
@@ -539,7 +539,7 @@ def _letter(
     return story
 
 
-@sensitive_variables("pairs", "password")
+@sensitive_variables()  # every local holds passwords (pairs, letters, story)
 def render_letters(
     pairs: Sequence[tuple[User, str]],
     *,

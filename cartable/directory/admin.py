@@ -26,7 +26,9 @@ from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_variables
@@ -520,7 +522,9 @@ class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("identifiant"))
     def account_link(self, obj: Person) -> str:
         account = getattr(obj, "account", None)
-        return account.username if account is not None else "—"
+        if account is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[account.pk]), account.username)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A person shared with another établissement (a teacher in two collèges) is removed by

@@ -376,3 +376,14 @@ def test_command_help_states_the_rules():
     text = flat(parser.format_help())
     assert "remplace tout mot de passe provisoire" in text
     assert "délai d'activation commence à l'impression" in text
+
+
+def test_letter_for_an_account_without_person(db):
+    """A technical account (no directory record) still gets a usable letter."""
+    account = User.objects.create_user("service.technique")
+    pairs = issue_provisional_credentials([account], actor=None)
+    pdf = render_letters(pairs)
+    (text,) = pages_text(pdf)
+    assert "service.technique" in text and pairs[0][1] in text
+    assert "secrétariat de l'établissement" in text
+    assert qr_codes(pdf) == ["http://127.0.0.1:8000/connexion/identifiant/?identifiant=service.technique"]

@@ -332,3 +332,27 @@ def test_superuser_prints_any_class(client, superuser, other_division, stranger)
 def test_etablissement_model_is_not_deletable_by_staff(console, etab):
     assert console.get(url("directory_etablissement_delete", etab.pk)).status_code == 403
     assert Etablissement.objects.filter(pk=etab.pk).exists()
+
+
+# --- every screen renders ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["secretary", "superuser"])
+def test_every_screen_renders(client, rf, request, who, pupil, parent, teacher, stranger):
+    """Every registered screen's list, search, add and change pages answer without error."""
+    from django.contrib import admin
+
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    Subject.objects.create(code="030201", label="ANGLAIS LV1")
+    AuditEvent.objects.create(action="credentials.issued", target_username="lea.exemple", etablissement_uai="0999999X")
+    fake = rf.get("/")
+    fake.user = user
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        assert client.get(reverse(f"{prefix}_changelist")).status_code == 200, prefix
+        assert client.get(reverse(f"{prefix}_changelist"), {"q": "e"}).status_code == 200, prefix
+        assert client.get(reverse(f"{prefix}_add")).status_code in (200, 403), prefix
+        obj = model_admin.get_queryset(fake).first()
+        if obj is not None:
+            assert client.get(reverse(f"{prefix}_change", args=[obj.pk])).status_code == 200, prefix
