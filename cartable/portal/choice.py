@@ -81,9 +81,10 @@ def needs_level(profile: str) -> bool:
 
 
 def cookie_name() -> str:
-    # The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and
-    # on "/", like the session and CSRF cookies when the site is served over HTTPS.
-    return "__Host-cartable-portail" if settings.SESSION_COOKIE_SECURE else "cartable-portail"
+    # Follows the session cookie: over HTTPS both carry the __Host- prefix, which makes the
+    # browser refuse them unless they are Secure, host-only and on "/".
+    prefix = "__Host-" if settings.SESSION_COOKIE_NAME.startswith("__Host-") else ""
+    return f"{prefix}cartable-portail"
 
 
 def remembered_choice(request: HttpRequest) -> PortalChoice | None:

@@ -82,10 +82,12 @@ def test_choice_remembered_skips_to_the_login_form(client, db, settings):
 
 def test_remembered_cookie_is_secure_when_the_site_is(client, db, settings):
     settings.SESSION_COOKIE_SECURE = True
+    settings.SESSION_COOKIE_NAME = "__Host-sessionid"  # as settings.py does for an https SITE_URL
     response = choose(client, remember=True)
+    assert cookie_name() == "__Host-cartable-portail"
     cookie = response.cookies[cookie_name()]
-    assert cookie_name().startswith("__Host-")
     assert cookie["secure"] is True
+    assert cookie["path"] == "/" and not cookie["domain"]
 
 
 def test_changer_de_profil_forgets_the_remembered_choice(client, db):
