@@ -137,9 +137,11 @@ ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
 ARGON2_MEMORY_COST_KIB = env.int("ARGON2_MEMORY_COST_KIB", default=19 * 1024)
 ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
 PASSWORD_HASHERS = [
+    # Named "argon2" like Django's own: it verifies any Argon2 hash whatever its parameters (they
+    # are stored in the hash) and rehashes with the current ones. Django's Argon2PasswordHasher
+    # must not be listed too, or it would shadow this one for checking.
     "cartable.accounts.hashers.CartableArgon2Hasher",
-    # Kept so that passwords hashed by an older configuration can still be checked (then rehashed).
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Kept so that passwords from an older PBKDF2 deployment can still be checked (then rehashed).
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -224,6 +226,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
