@@ -33,35 +33,41 @@ def _key(limit: Limit, subject: str) -> str:
 
 def retry_after(limit: Limit, subject: str) -> int:
     """Seconds before `subject` may try again (0: not blocked)."""
-    state = cache.get(_key(limit, subject))
-    if not state:
+    key = _key(limit, subject)
+    values = cache.get_many([key, key + ":start"])
+    if values.get(key, 0) < limit.max_failures:
         return 0
-    failures, first_at = state
-    if failures < limit.max_failures:
-        return 0
-    remaining = int(math.ceil(first_at + limit.window_seconds - time.time()))
-    return max(remaining, 0)
+    first_at = values.get(key + ":start", time.time())
+    return max(int(math.ceil(first_at + limit.window_seconds - time.time())), 0)
 
 
 def record_failure(limit: Limit, subject: str) -> int:
     """Count one failure; returns the number of failures in the current window.
 
-    Read-then-write, not atomic: two requests failing at the same instant may count once. That
-    lets a burst through only as wide as the number of workers (2 by default), and the next
-    check sees the limit reached; an atomic counter would need Redis for every deployment.
+    The window opens at the first failure. The counter is incremented with the cache's `incr`,
+    atomic on Redis (production), so simultaneous failures from several workers all count; the
+    database cache used without Redis does a read-then-write, which can let through a burst as
+    wide as the number of workers before the limit is seen.
     """
     key = _key(limit, subject)
     now = time.time()
-    state = cache.get(key)
-    if not state or now >= state[1] + limit.window_seconds:
-        state = (0, now)
-    state = (state[0] + 1, state[1])
-    cache.set(key, state, timeout=limit.window_seconds + 1)
-    return state[0]
+    cache.add(key + ":start", now, timeout=limit.window_seconds)
+    cache.add(key, 0, timeout=limit.window_seconds)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # the window expired between add() and incr()
+        cache.set(key + ":start", now, timeout=limit.window_seconds)
+        cache.set(key, 1, timeout=limit.window_seconds)
+        return 1
+    # Some backends' incr() resets the expiry to their default: keep the window's end.
+    first_at = cache.get(key + ":start", now)
+    cache.touch(key, max(int(math.ceil(first_at + limit.window_seconds - now)), 1))
+    return failures
 
 
 def reset(limit: Limit, subject: str) -> None:
-    cache.delete(_key(limit, subject))
+    key = _key(limit, subject)
+    cache.delete_many([key, key + ":start"])
 
 
 def client_address(request: HttpRequest) -> str:
