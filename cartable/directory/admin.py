@@ -29,6 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_variables
@@ -161,8 +162,37 @@ def letters_message(batch: LetterBatch, console_accounts: list[User]) -> str:
     return text
 
 
+# Foreign keys of the directory models carry no verbose_name, so Django would print the English
+# field names ("guardian", "pupil") in forms and column headers.
+FIELD_LABELS = {
+    "etablissement": gettext_lazy("établissement"),
+    "person": gettext_lazy("personne"),
+    "pupil": gettext_lazy("élève"),
+    "guardian": gettext_lazy("responsable"),
+}
+
+
+def column(name: str) -> Callable[[Any], str]:
+    """A list column for a foreign key, with its French header."""
+
+    @admin.display(description=FIELD_LABELS[name], ordering=name)
+    def show(obj: Any) -> str:
+        value = getattr(obj, name)
+        return str(value) if value is not None else "—"
+
+    show.__name__ = f"{name}_column"
+    return show
+
+
 class _ScopedFormfields:
-    """Foreign-key and many-to-many choices limited to the scope."""
+    """Foreign-key and many-to-many choices limited to the scope (and labelled in French)."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        untitled = db_field.verbose_name == db_field.name.replace("_", " ")
+        if formfield is not None and untitled and db_field.name in FIELD_LABELS:
+            formfield.label = capfirst(FIELD_LABELS[db_field.name])
+        return formfield
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.related_model in SCOPES and "queryset" not in kwargs:
@@ -331,7 +361,7 @@ class MembershipForm(forms.ModelForm):
 
 @admin.register(Division)
 class DivisionAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "label", "year", "etablissement", "pupil_count"]
+    list_display = ["code", "label", "year", column("etablissement"), "pupil_count"]
     list_filter = ["year", related_only("etablissement")]
     search_fields = ["code", "label"]
     ordering = ["etablissement__name", "-year", "code"]
@@ -423,7 +453,7 @@ class DivisionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Group)
 class GroupAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "label", "year", "etablissement"]
+    list_display = ["code", "label", "year", column("etablissement")]
     list_filter = ["year", related_only("etablissement")]
     search_fields = ["code", "label"]
     filter_horizontal = ["divisions"]
@@ -564,7 +594,7 @@ class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = MembershipForm
-    list_display = ["person", "profile", "etablissement", "division", "function", "departed_at"]
+    list_display = [column("person"), "profile", column("etablissement"), "division", "function", "departed_at"]
     list_filter = ["profile", related_only("etablissement"), related_only("division"), ("departed_at", admin.EmptyFieldListFilter)]
     search_fields = ["person__last_name", "person__first_name", "person__account__username"]
     list_select_related = ["person", "etablissement", "division"]
@@ -574,7 +604,7 @@ class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Guardianship)
 class GuardianshipAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["guardian", "pupil", "level", "relationship", "etablissement"]
+    list_display = [column("guardian"), column("pupil"), "level", "relationship", column("etablissement")]
     list_filter = ["level", "relationship", related_only("etablissement")]
     search_fields = ["guardian__last_name", "guardian__first_name", "pupil__last_name", "pupil__first_name"]
     list_select_related = ["guardian", "pupil", "etablissement"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pypdf
 import pytest
@@ -356,3 +357,12 @@ def test_every_screen_renders(client, rf, request, who, pupil, parent, teacher, 
         obj = model_admin.get_queryset(fake).first()
         if obj is not None:
             assert client.get(reverse(f"{prefix}_change", args=[obj.pk])).status_code == 200, prefix
+
+
+def test_labels_are_french(console, parent):
+    body = console.get(url("directory_guardianship_add")).content.decode()
+    assert "Responsable" in body and "Élève" in body and "Établissement" in body
+    assert "Guardian" not in body and "Pupil" not in body
+    listing = console.get(url("directory_guardianship_changelist")).content.decode()
+    headers = re.sub(r"<[^>]+>", " ", listing.split("<thead>")[-1].split("</thead>")[0])
+    assert "Responsable" in headers and "Élève" in headers and "guardian" not in headers.lower()
