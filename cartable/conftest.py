@@ -1,6 +1,6 @@
 """Shared test fixtures: an établissement and personas for each profile.
 
-Personas (password "Motdepasse-2026" unless said): `parent` (activated, two children in 6A),
+Personas (password "Motdepasse-2026" unless said): `parent` (activated, legal representative of `pupil`, in 6A),
 `pupil`, `teacher`, `secretary` (console access to `etab` only), `other_secretary` (another
 établissement). Argon2 is set to its cheapest parameters in tests to keep the suite fast;
 the real parameters are measured by bench/login.

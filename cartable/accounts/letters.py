@@ -202,7 +202,11 @@ def issue_letters(
     """
     users = list(users)
     with transaction.atomic():
-        pairs = issue_provisional_credentials(users, actor=actor, reset_activated=reset_activated)
+        # Audit lines go to the staff member's établissement when there is exactly one in scope.
+        scope = list(etablissements) if etablissements is not None else []
+        pairs = issue_provisional_credentials(
+            users, actor=actor, reset_activated=reset_activated, etablissement=scope[0] if len(scope) == 1 else None
+        )
         pdf = render_letters(pairs, etablissements=etablissements) if pairs else b""
     printed_ids = {user.pk for user, _password in pairs}
     return LetterBatch(

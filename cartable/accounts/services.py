@@ -9,14 +9,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cartable.directory.models import STAFF_CONSOLE_PROFILES, Membership, Person
+from cartable.directory.models import STAFF_CONSOLE_PROFILES, Etablissement, Membership, Person
 
 from .identifiers import IdentifierAllocator, lock_identifiers
 from .models import AuditEvent, User
 
 # No look-alike characters (0/O, 1/l/I) on a paper letter typed in by hand.
 PROVISIONAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-UNUSABLE_PASSWORD = "!"  # Django treats any hash starting with "!" as unusable.
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - not a secret: Django treats a hash starting with "!" as unusable.
 
 
 def generate_provisional_password(length: int | None = None) -> str:
@@ -81,13 +81,18 @@ def sync_staff_access(person_ids: Iterable[int] | None = None) -> int:
 
 @transaction.atomic
 def issue_provisional_credentials(
-    users: Iterable[User], *, actor: User | None, reset_activated: bool = False
+    users: Iterable[User],
+    *,
+    actor: User | None,
+    reset_activated: bool = False,
+    etablissement: Etablissement | None = None,
 ) -> list[tuple[User, str]]:
     """Give each account a new provisional password; returns (user, clear password) for the letters.
 
     The clear password is never stored: it exists only in the return value, which goes onto the
     printed letter. An activated account is left alone unless `reset_activated` (a staff reset:
-    the person activates again with the new letter).
+    the person activates again with the new letter). `etablissement`, when given, is the one
+    the audit lines are filed under (the staff member's); otherwise the person's current one.
     """
     now = timezone.now()
     issued: list[tuple[User, str]] = []
@@ -105,7 +110,7 @@ def issue_provisional_credentials(
             "account.reset" if was_activated else "credentials.issued",
             actor=actor,
             target=user,
-            uai=_uai_of(user),
+            uai=etablissement.uai if etablissement is not None else _uai_of(user),
         )
         issued.append((user, password))
     return issued
@@ -114,5 +119,8 @@ def issue_provisional_credentials(
 def _uai_of(user: User) -> str:
     if user.person is None:
         return ""
-    membership = Membership.objects.filter(person=user.person).select_related("etablissement").first()
+    membership = (
+        Membership.objects.current().filter(person=user.person).select_related("etablissement").first()
+        or Membership.objects.filter(person=user.person).select_related("etablissement").first()
+    )
     return membership.etablissement.uai if membership else ""

@@ -6,7 +6,8 @@ import re
 import unicodedata
 
 # Letters that NFKD does not decompose into ASCII.
-_SPECIAL = str.maketrans({"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d"})
+# Typographic apostrophes and dashes become their ASCII forms (separators in identifiers).
+_SPECIAL = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-", "Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d"})
 
 
 def ascii_fold(value: str) -> str:
