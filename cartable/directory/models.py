@@ -98,7 +98,9 @@ class Subject(models.Model):
 class Division(models.Model):
     """A class (division in SIECLE/STS): 6A, 2nde 3…"""
 
-    etablissement = models.ForeignKey(Etablissement, on_delete=models.CASCADE, related_name="divisions")
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.CASCADE, related_name="divisions", verbose_name=_("établissement")
+    )
     year = models.PositiveSmallIntegerField(_("année scolaire"))
     # Codes are free text in SIECLE ("3 A", "301", "_301P1") and shared with STS: never normalised.
     code = models.CharField(_("code"), max_length=50)
@@ -123,7 +125,9 @@ class Division(models.Model):
 class Group(models.Model):
     """A teaching group (groupe in SIECLE/STS): 6A_LATIN, a language group across classes…"""
 
-    etablissement = models.ForeignKey(Etablissement, on_delete=models.CASCADE, related_name="groups")
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.CASCADE, related_name="groups", verbose_name=_("établissement")
+    )
     year = models.PositiveSmallIntegerField(_("année scolaire"))
     code = models.CharField(_("code"), max_length=50)
     label = models.CharField(_("libellé"), max_length=200, blank=True)
@@ -172,7 +176,8 @@ class Person(models.Model):
 
     # Who created this record, and under which id (see the module docstring).
     origin_etablissement = models.ForeignKey(
-        Etablissement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Etablissement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("établissement d'origine"),
     )
     origin_source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.MANUAL)
     origin_id = models.CharField(_("identifiant dans la source"), max_length=64, blank=True)
@@ -226,8 +231,10 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A person's profile in an établissement (with the pupil's class, the staff's function)."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
-    etablissement = models.ForeignKey(Etablissement, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("personne"))
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("établissement")
+    )
     profile = models.CharField(_("profil"), max_length=20, choices=Profile.choices)
     function = models.CharField(
         _("fonction"), max_length=20, blank=True, help_text=_("Code FONCTION de STS-web (ENS, DIR, EDU…).")
@@ -280,9 +287,13 @@ class Guardianship(models.Model):
         IN_CHARGE = 2, _("Personne en charge de l'élève")
         CONTACT = 3, _("Personne à contacter")
 
-    pupil = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_links")
-    guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="child_links")
-    etablissement = models.ForeignKey(Etablissement, on_delete=models.CASCADE, related_name="+")
+    pupil = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_links", verbose_name=_("élève"))
+    guardian = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="child_links", verbose_name=_("responsable")
+    )
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.CASCADE, related_name="+", verbose_name=_("établissement")
+    )
     level = models.PositiveSmallIntegerField(_("niveau de responsabilité"), choices=Level.choices)
     relationship = models.CharField(_("lien de parenté"), max_length=2, blank=True, choices=Relationship.choices)
     pays_fees = models.BooleanField(_("paie les frais scolaires"), default=False)
@@ -305,11 +316,21 @@ class Guardianship(models.Model):
 class Teaching(models.Model):
     """A teacher teaches a subject to a class or a group (STS-web SERVICE)."""
 
-    teacher = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="teachings")
-    etablissement = models.ForeignKey(Etablissement, on_delete=models.CASCADE, related_name="+")
-    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.CASCADE, related_name="teachings")
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="teachings")
-    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    teacher = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="teachings", verbose_name=_("enseignant")
+    )
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.CASCADE, related_name="+", verbose_name=_("établissement")
+    )
+    division = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.CASCADE, related_name="teachings", verbose_name=_("classe")
+    )
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.CASCADE, related_name="teachings", verbose_name=_("groupe")
+    )
+    subject = models.ForeignKey(
+        Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("matière")
+    )
 
     class Meta:
         verbose_name = _("enseignement")
