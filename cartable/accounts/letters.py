@@ -56,6 +56,7 @@ from reportlab.platypus import (
 )
 
 from cartable.directory.models import Division, Etablissement, Guardianship, Membership, Profile
+from cartable.portal.choice import portal_path_for
 
 from .models import User
 from .services import issue_provisional_credentials
@@ -226,6 +227,7 @@ class _Recipient:
     profiles: list[str]
     division: str = ""
     children: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (first name, class)
+    portal_path: tuple[str, str] = ("", "")  # (portal profile, level) to choose at login
 
     @property
     def is_guardian(self) -> bool:
@@ -276,6 +278,7 @@ def _recipient(user: User, etablissement_ids: set[int] | None) -> _Recipient:
         profiles=[str(m.get_profile_display()) for m in here],
         division=_division_label(division),
         children=children,
+        portal_path=portal_path_for(here[0].profile, etab.kind),
     )
 
 
@@ -405,11 +408,20 @@ class _Styles:
 
 
 def _steps(recipient: _Recipient, address: str) -> list[str]:
-    profile = recipient.profiles[0] if recipient.profiles else _("votre profil")
+    profile, level = recipient.portal_path
+    if profile and level:
+        choose = _("Choisissez le profil « %(profile)s », puis le niveau « %(level)s ».") % {
+            "profile": escape(profile),
+            "level": escape(level),
+        }
+    elif profile:
+        choose = _("Choisissez le profil « %(profile)s ».") % {"profile": escape(profile)}
+    else:
+        choose = _("Choisissez votre profil.")
     steps = [
         _("Rendez-vous à l'adresse <b>%(address)s</b> (ou flashez le code ci-dessus).") % {"address": escape(address)},
         _("Cliquez sur « Se connecter »."),
-        _("Choisissez votre profil : « %(profile)s ».") % {"profile": escape(profile)},
+        choose,
         _("Saisissez votre identifiant et votre mot de passe provisoire (en respectant majuscules et minuscules)."),
         _("Lisez et acceptez la charte d'utilisation de l'ENT."),
     ]

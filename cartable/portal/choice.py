@@ -129,3 +129,24 @@ def current_choice(request: HttpRequest) -> PortalChoice | None:
     """The choice made in this session, else the one remembered on this device."""
     return session_choice(request) or remembered_choice(request)
 
+
+
+def portal_path_for(directory_profile: str, etablissement_kind: str) -> tuple[str, str]:
+    """The (profile, level) labels a person picks on the portal, printed on their letter.
+
+    Pupils and parents use « Élève ou parent », school staff « Personnel de l'Éducation
+    nationale », both « Enseignement agricole » in a lycée agricole; collectivité agents and
+    guests « Personnel de collectivité et invité ». The level follows the établissement.
+    """
+    from cartable.directory.models import Etablissement, Profile
+
+    if directory_profile in {Profile.COLLECTIVITE, Profile.INVITE}:
+        key = "collectivite"
+    elif etablissement_kind == Etablissement.Kind.LYCEE_AGRICOLE:
+        key = "agricole"
+    elif directory_profile in {Profile.ELEVE, Profile.RESPONSABLE}:
+        key = "eleve_parent"
+    else:
+        key = "education_nationale"
+    level = "" if key in PROFILES_WITHOUT_LEVEL else str(LEVELS.get(etablissement_kind, ""))
+    return str(PROFILES[key]), level

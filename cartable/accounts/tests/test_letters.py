@@ -100,6 +100,7 @@ def test_letter_contents(printed, etab):
     assert "le compte est désactivé ; il est supprimé au bout d'un an" in flat(text)
     assert "acceptez la charte" in flat(text)
     assert "Confirmez la date de naissance" not in text
+    assert "« Personnel de l'Éducation nationale », puis le niveau « Collège »" in flat(text)
     # Another person's password is on their own page only.
     assert passwords["claire.exemple"] not in text
 
@@ -113,6 +114,7 @@ def test_parent_letter_names_own_children_only(printed, etab, division):
     assert "Léa (6e A)" in text
     assert "Tom" not in text
     assert "date de naissance de votre enfant" in text
+    assert "Choisissez le profil « Élève ou parent », puis le niveau « Collège »" in flat(text)
     _, pupil_text = page_of(pdf, "lea.exemple")
     assert "Classe : 6e A" in pupil_text
     assert "date de naissance" not in pupil_text
