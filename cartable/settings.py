@@ -211,6 +211,10 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cartable <ne-pas-repondre@cartable.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# AGPL-3.0 section 13: users of a modified Cartable over the network must be offered its source.
+# Every page's footer links to this address (set it to your fork's public repository).
+SOURCE_CODE_URL = env.str("SOURCE_CODE_URL", default="")
+
 # --- Demo -----------------------------------------------------------------------------------
 # The demo pages (/demo/outbox/) exist only when DEMO=true (set by `make demo`).
 DEMO = env.bool("DEMO", default=False)

@@ -3,4 +3,4 @@ from django.http import HttpRequest
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
-    return {"SITE_URL": settings.SITE_URL, "DEMO": settings.DEMO}
+    return {"SITE_URL": settings.SITE_URL, "DEMO": settings.DEMO, "SOURCE_CODE_URL": settings.SOURCE_CODE_URL}
