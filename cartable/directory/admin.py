@@ -341,6 +341,8 @@ class EtablissementAdmin(ScopedAdminMixin, admin.ModelAdmin):
     # import and audit line refers to).
     staff_can_add = False
     staff_can_delete = False
+    # An ENT address typed without a scheme is an https one (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [] if request.user.is_superuser else ["uai", "kind", "academie"]
