@@ -75,7 +75,7 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("cp1252", errors="replace"), "Windows-1252"
 
 
-def parse_csv(inp: InputFile, report: Report, year: int) -> CsvData:
+def parse_csv(inp: InputFile, report: Report) -> CsvData:
     label = inp.label
     with inp.open() as stream:
         raw = stream.read(max_bytes() + 1)
@@ -103,7 +103,7 @@ def parse_csv(inp: InputFile, report: Report, year: int) -> CsvData:
     if unknown:
         report.warn("csv_unknown_columns", _("Colonnes inconnues ignorées"), f"{label} : {', '.join(unknown)}")
     index = {name: columns.index(name) for name in COLUMNS if name in columns}
-    data = CsvData(Header(kind="csv", year=year))
+    data = CsvData(Header(kind="csv"))  # no UAI nor year in a CSV: the établissement's are used
 
     def error(line: int, message: str) -> None:
         report.error(ImportRefused(message, file=label, line=line))

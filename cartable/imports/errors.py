@@ -58,6 +58,9 @@ class ImportRefused(Exception):
         self.column = column
         self.element = element
 
+    def __reduce__(self):  # keep file/line/column when sent back from a worker process
+        return (_refused, (self.message, self.file, self.line, self.column, self.element))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
@@ -72,6 +75,10 @@ class ImportRefused(Exception):
     def text(self) -> str:
         place = where(self.file, self.line, self.column)
         return f"{place} : {self.message}" if place else self.message
+
+
+def _refused(message: str, file: str, line: int | None, column: int | None, element: str) -> ImportRefused:
+    return ImportRefused(message, file=file, line=line, column=column, element=element)
 
 
 @dataclass
@@ -95,6 +102,7 @@ class Report:
         self._rejections: dict[str, _Category] = {}
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
+        self.timings: dict[str, float] = {}  # seconds per step, for the bench and slow imports
 
     # --- counting -------------------------------------------------------------------------
     def add(self, outcome: str, kind: str, n: int = 1) -> None:
@@ -118,6 +126,21 @@ class Report:
         category.count += 1
         if example and len(category.examples) < MAX_EXAMPLES:
             category.examples.append(example)
+
+    def merge(self, other: Report) -> None:
+        """Add another report's findings (a worker process's) to this one."""
+        for outcome, kinds in other.counts.items():
+            for kind, n in kinds.items():
+                self.counts[outcome][kind] += n
+        for mine, theirs in ((self._warnings, other._warnings), (self._rejections, other._rejections)):
+            for code, category in theirs.items():
+                current = mine.setdefault(code, _Category(category.message))
+                current.count += category.count
+                current.examples.extend(category.examples[: MAX_EXAMPLES - len(current.examples)])
+        for error in other.errors[: MAX_ERRORS - len(self.errors)]:
+            self.errors.append(error)
+        self.error_count += other.error_count
+        self.timings.update(other.timings)
 
     def error(self, refused: ImportRefused) -> None:
         self.error_count += 1
@@ -150,6 +173,7 @@ class Report:
         data["rejections"] = self.rejections
         data["errors"] = self.errors
         data["error_count"] = self.error_count
+        data["timings"] = self.timings
         return data
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cartable.directory.models import Person, Source
 
@@ -45,33 +46,35 @@ class Header:
     address: str = ""
 
 
-@dataclass(slots=True)
-class PersonRow:
+# Rows of the two large SIECLE files are named tuples: cheap to build, and cheap to send back
+# from a parsing worker process (see service.parse_files).
+class PersonRow(NamedTuple):
     origin_id: str
     line: int
     values: tuple
 
 
-@dataclass(slots=True)
-class PupilRow(PersonRow):
-    mef_code: str = ""
-    left_on: datetime.date | None = None
-    division: str = ""
-    groups: tuple[str, ...] = ()
-    placed: bool = False  # has a class (D structure other than "Inactifs")
-    active: bool = False  # placed, and no DATE_SORTIE in the past
+class PupilRow(NamedTuple):
+    origin_id: str
+    line: int
+    values: tuple
+    mef_code: str
+    left_on: datetime.date | None
+    division: str  # the class; '' when not placed
+    groups: tuple[str, ...]
+    placed: bool  # has a class (D structure other than "Inactifs")
+    active: bool  # placed, and no DATE_SORTIE in the past
 
 
-@dataclass(slots=True)
-class LinkRow:
+class LinkRow(NamedTuple):
     eleve_id: str
     personne_id: str
     line: int
     level: int
-    relationship: str = ""
-    pays_fees: bool = False
-    lives_with: bool | None = None
-    contact_first: bool | None = None
+    relationship: str
+    pays_fees: bool
+    lives_with: bool | None
+    contact_first: bool | None
 
     def values(self) -> tuple:
         return (self.level, self.relationship, self.pays_fees, self.lives_with, self.contact_first)
@@ -81,7 +84,10 @@ LINK_FIELDS = ("level", "relationship", "pays_fees", "lives_with", "contact_firs
 
 
 @dataclass(slots=True)
-class StaffRow(PersonRow):
+class StaffRow:
+    origin_id: str
+    line: int
+    values: tuple
     profile: str = ""
     function: str = ""
 

@@ -102,6 +102,7 @@ class InputFile:
     size: int | None
     _opener: Callable[[], IO[bytes]]
     member: str = ""
+    path: str | None = None  # on disk (a path, or a large upload's temporary file)
 
     @property
     def label(self) -> str:
@@ -121,13 +122,15 @@ def open_input(obj: Any) -> InputFile:
         path = Path(obj)
         if not path.is_file():
             raise ImportRefused(_("Fichier introuvable."), file=str(path))
-        name, size = path.name, path.stat().st_size
+        name, size, on_disk = path.name, path.stat().st_size, str(path)
 
         def opener() -> IO[bytes]:
             return path.open("rb")
     else:
         name = os.path.basename(getattr(obj, "name", "") or "fichier")
         size = getattr(obj, "size", None)
+        temporary = getattr(obj, "temporary_file_path", None)
+        on_disk = temporary() if callable(temporary) else None
 
         def opener() -> IO[bytes]:
             # Uploaded files are re-read (sniffing, then parsing): rewind, never close them here.
@@ -142,8 +145,11 @@ def open_input(obj: Any) -> InputFile:
     with opener() as stream:
         magic = stream.read(4)
     if magic == b"PK\x03\x04":
-        return _open_zip(name, size, opener)
-    return InputFile(name, size, opener)
+        result = _open_zip(name, size, opener)
+    else:
+        result = InputFile(name, size, opener)
+    result.path = on_disk
+    return result
 
 
 class _Unclosable(io.RawIOBase):
@@ -524,6 +530,12 @@ def translate_syntax_error(exc: etree.XMLSyntaxError, label: str, encoding: str)
 
 
 _SINGLE_BYTE = re.compile(r"^(iso[-_]?8859|latin|cp125|windows-125|l\d|iso-ir)", re.I)
+# A UTF-8 lead byte (0xC2-0xF4) followed by a continuation byte (0x80-0xBF), as they read once
+# decoded with Latin-1, Latin-9 or Windows-1252: a cheap test before the exact one.
+_CONTINUATIONS = "".join(
+    sorted({bytes([b]).decode(enc, errors="ignore") for b in range(0x80, 0xC0) for enc in ("latin-1", "iso-8859-15", "cp1252")} - {""})
+)
+_MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][" + re.escape(_CONTINUATIONS) + "]")
 
 
 def looks_misencoded(value: str, declared: str) -> bool:
@@ -532,7 +544,7 @@ def looks_misencoded(value: str, declared: str) -> bool:
     A genuine French name in Latin-9 is never valid UTF-8 once re-encoded (é alone is 0xE9, an
     invalid UTF-8 start byte followed by a letter), so a successful round trip is mojibake.
     """
-    if value.isascii():
+    if value.isascii() or not _MOJIBAKE_HINT.search(value):
         return False
     candidates = [declared] if _SINGLE_BYTE.match(declared or "") else ["cp1252", "latin-1"]
     for encoding in candidates:

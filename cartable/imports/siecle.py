@@ -15,14 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartable.directory.models import Relationship, Source
-from cartable.lib.phones import to_e164
 
 from . import values as v
 from .errors import ImportRefused, Report
-from .records import ElevesData, Header, LinkRow, PersonRow, PupilRow, ResponsablesData, cut
+from .records import MAX_LENGTHS, ElevesData, Header, LinkRow, PersonRow, PupilRow, ResponsablesData, cut
 from .safexml import XmlDocument
 
 HeaderCheck = Callable[[Header], None]
+
+# Column widths, applied by slicing (a function call per value costs a second on a large file).
+NAME_MAX = MAX_LENGTHS["last_name"]
+OTHER_NAMES_MAX = MAX_LENGTHS["other_first_names"]
+CIVILITY_MAX = MAX_LENGTHS["civility"]
 
 ROOT_KINDS = {"BEE_ELEVES": "eleves", "BEE_RESPONSABLES": "responsables", "STS_EDT": "sts"}
 INACTIVE_DIVISION = "inactifs"  # Pix ignores this pseudo-division of pupils who left
@@ -89,6 +93,8 @@ def _missing_parameters(label: str) -> ImportRefused:
 
 
 def _check_names(doc: XmlDocument, line: int, *names: str) -> None:
+    if "".join(names).isascii():
+        return
     for name in names:
         if name and doc.mojibake(name):
             raise ImportRefused(
@@ -141,7 +147,8 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
     """BEE_ELEVES: pupils (ELEVE), joined with their class and groups (STRUCTURES_ELEVE)."""
     label = doc.label
     header: Header | None = None
-    pupils: dict[str, PupilRow] = {}
+    # eleve_id -> (line, values or None when rejected, MEF, DATE_SORTIE)
+    pupils: dict[str, tuple[int, tuple | None, str, datetime.date | None]] = {}
     structures: dict[str, list[tuple[str, str]]] = {}
     structure_lines: dict[str, int] = {}
     today = timezone.localdate()
@@ -156,40 +163,37 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
                 report.reject("pupils", "no_id", _("Élève sans ELEVE_ID"), f"{label}, ligne {line}")
                 continue
             if eleve_id in pupils:
-                _duplicate(report, label, "ELEVE", "ELEVE_ID", eleve_id, pupils[eleve_id].line, line)
+                _duplicate(report, label, "ELEVE", "ELEVE_ID", eleve_id, pupils[eleve_id][0], line)
                 continue
             f = {c.tag: c.text for c in elem}
             last_name = v.text(f.get("NOM_DE_FAMILLE") or f.get("NOM"))
             first_name = v.text(f.get("PRENOM"))
             usage_name = v.text(f.get("NOM_USAGE"))
             _check_names(doc, line, last_name, first_name, usage_name)
-            row = PupilRow(eleve_id, line, ())
-            pupils[eleve_id] = row  # also for rejected rows: their id is taken (duplicates)
             if not last_name or not first_name:
                 report.reject(
                     "pupils", "no_name", _("Élèves sans nom ou sans prénom"), f"{label}, ligne {line} : ELEVE_ID {eleve_id}"
                 )
-                row.values = None  # type: ignore[assignment]
+                pupils[eleve_id] = (line, None, "", None)  # the id stays taken (duplicates)
                 continue
             other = " ".join(x for x in (v.text(f.get("PRENOM2")), v.text(f.get("PRENOM3"))) if x)
             ine = v.ine(f.get("ID_NATIONAL")) or v.ine(f.get("INE_RNIE"))
-            accepts = v.flag(f.get("ACCEPTE_SMS"))
-            row.values = (
-                cut("last_name", last_name),
-                cut("usage_name", usage_name),
-                cut("first_name", first_name),
-                cut("other_first_names", other),
+            values = (
+                last_name[:NAME_MAX],
+                usage_name[:NAME_MAX],
+                first_name[:NAME_MAX],
+                other[:OTHER_NAMES_MAX],
                 _date(report, label, line, "DATE_NAISS", f.get("DATE_NAISS")),
                 v.sex(f.get("CODE_SEXE")),
                 ine,
                 _email(report, label, line, f.get("MEL")),
-                to_e164(f.get("TEL_PORTABLE")),
-                to_e164(f.get("TEL_PERSONNEL")),
-                to_e164(f.get("TEL_PROFESSIONNEL")),
-                bool(accepts),
+                v.phone(f.get("TEL_PORTABLE")),
+                v.phone(f.get("TEL_PERSONNEL")),
+                v.phone(f.get("TEL_PROFESSIONNEL")),
+                bool(v.flag(f.get("ACCEPTE_SMS"))),
             )
-            row.mef_code = v.code(f.get("CODE_MEF"))[:11]
-            row.left_on = _date(report, label, line, "DATE_SORTIE", f.get("DATE_SORTIE"))
+            left_on = _date(report, label, line, "DATE_SORTIE", f.get("DATE_SORTIE"))
+            pupils[eleve_id] = (line, values, v.code(f.get("CODE_MEF"))[:11], left_on)
         elif tag == "STRUCTURES_ELEVE":
             eleve_id = (elem.get("ELEVE_ID") or "").strip()
             found = []
@@ -215,8 +219,8 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
         raise _missing_parameters(label)
 
     data = ElevesData(header)
-    for eleve_id, row in pupils.items():
-        if row.values is None:
+    for eleve_id, (line, values, mef_code, left_on) in pupils.items():
+        if values is None:
             data.rejected_ids.add(eleve_id)
             continue
         found = structures.get(eleve_id, ())
@@ -226,16 +230,16 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
                 "pupils",
                 "two_divisions",
                 _("Élèves placés dans plusieurs classes (non importés, à corriger dans SIECLE)"),
-                f"{label}, ligne {structure_lines.get(eleve_id, row.line)} : ELEVE_ID {eleve_id} ({', '.join(divisions)})",
+                f"{label}, ligne {structure_lines.get(eleve_id, line)} : ELEVE_ID {eleve_id} ({', '.join(divisions)})",
             )
             data.rejected_ids.add(eleve_id)
             continue
-        if divisions:
-            row.division = divisions[0]
-            row.groups = tuple(dict.fromkeys(c for c, t in found if t == "G"))
-            row.placed = True
-        row.active = row.placed and not (row.left_on and row.left_on < today)
-        data.pupils[eleve_id] = row
+        placed = bool(divisions)
+        groups = tuple(dict.fromkeys(c for c, t in found if t == "G")) if placed else ()
+        active = placed and not (left_on and left_on < today)
+        data.pupils[eleve_id] = PupilRow(
+            eleve_id, line, values, mef_code, left_on, divisions[0] if placed else "", groups, placed, active
+        )
     unknown = [i for i in structures if i not in pupils]
     for eleve_id in unknown[:20]:
         report.warn(
@@ -315,8 +319,6 @@ def parse_responsables(doc: XmlDocument, report: Report, check_header: HeaderChe
             first_name = v.text(f.get("PRENOM"))
             usage_name = v.text(f.get("NOM_USAGE"))
             _check_names(doc, line, last_name, first_name, usage_name)
-            row = PersonRow(personne_id, line, ())
-            persons[personne_id] = row
             if not last_name or not first_name:
                 report.reject(
                     "responsables",
@@ -324,19 +326,23 @@ def parse_responsables(doc: XmlDocument, report: Report, check_header: HeaderChe
                     _("Personnes sans nom ou sans prénom"),
                     f"{label}, ligne {line} : PERSONNE_ID {personne_id}",
                 )
-                row.values = None  # type: ignore[assignment]
+                persons[personne_id] = PersonRow(personne_id, line, None)  # type: ignore[arg-type]
                 continue
             civility = v.text(f.get("LC_CIVILITE")) or CIVILITIES.get(v.text(f.get("LL_CIVILITE")).upper(), "")
-            row.values = (
-                cut("civility", civility),
-                cut("last_name", last_name),
-                cut("usage_name", usage_name),
-                cut("first_name", first_name),
-                _email(report, label, line, f.get("MEL")),
-                to_e164(f.get("TEL_PORTABLE")),
-                to_e164(f.get("TEL_PERSONNEL")),
-                to_e164(f.get("TEL_PROFESSIONNEL")),
-                bool(v.flag(f.get("ACCEPTE_SMS"))),
+            persons[personne_id] = PersonRow(
+                personne_id,
+                line,
+                (
+                    civility[:CIVILITY_MAX],
+                    last_name[:NAME_MAX],
+                    usage_name[:NAME_MAX],
+                    first_name[:NAME_MAX],
+                    _email(report, label, line, f.get("MEL")),
+                    v.phone(f.get("TEL_PORTABLE")),
+                    v.phone(f.get("TEL_PERSONNEL")),
+                    v.phone(f.get("TEL_PROFESSIONNEL")),
+                    bool(v.flag(f.get("ACCEPTE_SMS"))),
+                ),
             )
         else:
             header = read_parameters(elem, "responsables", label)

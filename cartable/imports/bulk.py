@@ -1,0 +1,155 @@
+"""Fast inserts and updates for the importer, below the ORM.
+
+Measured on the bench (2 cores): Django's `bulk_create` spends 80-100 µs per row preparing
+values field by field, i.e. 80 s for the million rows of a 100,000-pupil import. These helpers
+take rows as tuples already in database form, fill every other column with the model field's
+default (so they follow the models), and hand them to the driver in one call: `executemany` on
+SQLite (a C loop, ~2 µs a row) and COPY on PostgreSQL (~3 µs a row).
+
+They run on Django's connection, inside the caller's transaction (the import's atomic block).
+No model `save()`, signals or `pre_save` run: callers pass `now` for auto_now fields via defaults.
+SQL is built only from table and column names of our own models, quoted by the backend; values
+always travel as parameters or COPY data (hence the `noqa: S608` below).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _converters(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | None]:
+    """Per-column conversions the driver cannot do itself (SQLite stores dates as text)."""
+    if connection.vendor != "sqlite":
+        return [None] * len(fields)
+    ops = connection.ops
+    result: list[Callable[[Any], Any] | None] = []
+    for field in fields:
+        if isinstance(field, models.DateTimeField):
+            result.append(ops.adapt_datetimefield_value)
+        elif isinstance(field, models.DateField):
+            result.append(ops.adapt_datefield_value)
+        else:
+            result.append(None)
+    return result
+
+
+def _convert(rows: Iterable[Sequence[Any]], converters: list[Callable[[Any], Any] | None]) -> Iterable[Sequence[Any]]:
+    if not any(converters):
+        return rows
+    pairs = list(enumerate(converters))
+    active = [(i, c) for i, c in pairs if c is not None]
+
+    def convert(row: Sequence[Any]) -> list[Any]:
+        out = list(row)
+        for i, conv in active:
+            if out[i] is not None:
+                out[i] = conv(out[i])
+        return out
+
+    return (convert(row) for row in rows)
+
+
+def _default(field: models.Field, now: datetime.datetime) -> Any:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    return field.get_default()
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """INSERT `rows` (tuples in the order of `columns`, field names or attnames) into `model`'s
+    table. Other concrete fields get their default (auto_now/auto_now_add: now).
+
+    `rows` must be tuples (the constant columns are appended with tuple addition, in C)."""
+    opts = model._meta
+    now = timezone.now()
+    given = [opts.get_field(c) for c in columns]
+    given_names = {f.name for f in given}
+    others = [f for f in opts.concrete_fields if not f.primary_key and f.name not in given_names]
+    constants = [f.get_db_prep_save(_default(f, now), connection) for f in others]
+    fields = given + others
+    names = ", ".join(_quote(f.column) for f in fields)
+    table = _quote(opts.db_table)
+    converters = _converters(given) + [None] * len(others)
+    full_rows: Iterable[Sequence[Any]] = (
+        map(operator.add, rows, itertools.repeat(tuple(constants))) if constants else rows
+    )
+    full_rows = _convert(full_rows, converters)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in full_rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", full_rows)  # noqa: S608
+
+
+def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE rows given as (values in the order of `columns`…, pk)."""
+    if not rows:
+        return
+    opts = model._meta
+    fields = [opts.get_field(c) for c in columns]
+    table = _quote(opts.db_table)
+    pk = _quote(opts.pk.column)
+    converters = _converters(fields) + [None]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > 500:
+            # One UPDATE … FROM a COPY-filled temporary table: psycopg's executemany would send
+            # one statement per row.
+            cols = ", ".join(_quote(f.column) for f in fields)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE _cartable_update ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {cols}, {pk} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY _cartable_update ({cols}, {pk}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            sets = ", ".join(f"{_quote(f.column)} = u.{_quote(f.column)}" for f in fields)
+            cursor.execute(f"UPDATE {table} SET {sets} FROM _cartable_update u WHERE {table}.{pk} = u.{pk}")  # noqa: S608
+            cursor.execute("DROP TABLE _cartable_update")
+        else:
+            sets = ", ".join(f"{_quote(f.column)} = %s" for f in fields)
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", _convert(rows, converters))  # noqa: S608
+
+
+def delete_ids(model: type[models.Model], ids: Sequence[int], batch: int = 900) -> None:
+    """DELETE by primary key in batches (SQLite caps the number of parameters)."""
+    table = _quote(model._meta.db_table)
+    pk = _quote(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), batch):
+            chunk = ids[i : i + batch]
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({placeholders})", chunk)  # noqa: S608
+
+
+@contextmanager
+def large_page_cache(mib: int = 256) -> Iterator[None]:
+    """SQLite keeps 2 MiB of pages per connection by default: the indexes of a large import do
+    not fit and every insert re-reads B-tree pages from the OS. Raise the cache for the import
+    (memory is returned when the connection closes or the cache is set back)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-mib * 1024:d}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous:d}")
