@@ -153,3 +153,44 @@ def large_page_cache(mib: int = 256) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {previous:d}")
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Primary keys for `count` new rows, so that rows referring to them can be built before the
+    insert and no query is needed afterwards to learn them.
+
+    PostgreSQL: taken from the table's sequence (safe under concurrency). SQLite: after the
+    highest id ever used (AUTOINCREMENT keeps it in sqlite_sequence); safe because the import's
+    transaction is IMMEDIATE (settings), so this connection holds the database's write lock.
+    """
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(connection.vendor)
+        if not connection.in_atomic_block:
+            raise RuntimeError("allocate_ids needs the import's transaction (it holds the SQLite write lock)")
+        cursor.execute(f"SELECT COALESCE(MAX({_quote(column)}), 0) FROM {_quote(table)}")  # noqa: S608
+        highest = int(cursor.fetchone()[0])
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(highest, int(row[0]) if row else 0) + 1
+    return list(range(start, start + count))
+
+
+def immediate_constraints() -> None:
+    """PostgreSQL: check foreign keys at each statement rather than all at COMMIT.
+
+    Django declares them DEFERRABLE INITIALLY DEFERRED; a large import then spends 8 s at COMMIT
+    running 2 million deferred checks, after everything else. Checked per statement, they run
+    while a parsing worker still works (see service), and a violation names its statement."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

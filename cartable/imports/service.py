@@ -48,7 +48,7 @@ from cartable.directory.uai import normalise_uai
 from cartable.lib.text import ascii_fold
 
 from . import worker
-from .bulk import delete_ids, insert_rows, large_page_cache, update_rows
+from .bulk import allocate_ids, delete_ids, immediate_constraints, insert_rows, large_page_cache, update_rows
 from .csv_import import CsvData, parse_csv
 from .errors import ImportRefused, Report
 from .models import ImportRun
@@ -77,6 +77,35 @@ class Parsed:
     eleves: ElevesData | None = None
     responsables: ResponsablesData | None = None
     csv: CsvData | None = None
+    # A file still being parsed by a worker process: (process, input, kind). See _offload.
+    pending: tuple[Any, InputFile, str] | None = None
+
+    def resolve(self, report: Report) -> None:
+        """Wait for the worker's file; merge its report; refuse the import if it was refused."""
+        if self.pending is None:
+            return
+        process, inp, kind = self.pending
+        started = time.monotonic()
+        outcome, data, worker_report = worker.result(process)
+        self.pending = None
+        report.timings["wait_worker"] = round(time.monotonic() - started, 2)
+        report.merge(worker_report)
+        if outcome == "refused":
+            report.error(data)
+        else:
+            _store(self, kind, data, inp, report)
+        _check_years(report)
+        if report.error_count:
+            raise _first_error(report)
+
+    def abandon(self) -> None:
+        """The import failed elsewhere: stop the worker, its answer is no longer needed."""
+        if self.pending is not None:
+            process = self.pending[0]
+            self.pending = None
+            if process.poll() is None:
+                process.kill()
+            process.wait()
 
 
 def run_import(
@@ -97,6 +126,7 @@ def run_import(
     started = time.monotonic()
     run = ImportRun(etablissement=etablissement, started_by=actor if actor and actor.pk else None, files=[])
     status = ImportRun.Status.FAILED
+    parsed: Parsed | None = None
     try:
         parsed = parse_files(etablissement, files, report, progress, run.files)
         with transaction.atomic(), large_page_cache():
@@ -110,6 +140,9 @@ def run_import(
     except DatabaseError as exc:
         logger.exception("Import into %s failed in the database", etablissement.uai)
         report.error(ImportRefused(_("Erreur de la base de données, rien n'a été importé : %(detail)s") % {"detail": exc}))
+    finally:
+        if parsed is not None:
+            parsed.abandon()
     report_json = report.as_json()
     report_json["dry_run"] = dry_run
     report_json["duration_s"] = round(time.monotonic() - started, 2)
@@ -177,10 +210,10 @@ def parse_files(
         if progress is not None:
             progress(_("Lecture des fichiers"), min(done, total), total)
 
-    offloaded = _offload(etablissement, identified)
+    parsed.pending = _offload(etablissement, identified)
     try:
         for kind, inp in identified:
-            if offloaded is not None and inp is offloaded[1]:
+            if parsed.pending is not None and inp is parsed.pending[1]:
                 continue
             started = time.monotonic()
             try:
@@ -192,23 +225,20 @@ def parse_files(
                 continue
             _store(parsed, kind, data, inp, report)
             report.timings[f"parse_{kind}"] = round(time.monotonic() - started, 2)
-        if offloaded is not None:
-            process, inp, kind = offloaded
-            started = time.monotonic()
-            outcome, data, worker_report = worker.result(process)
-            report.timings["wait_worker"] = round(time.monotonic() - started, 2)
-            hook(inp.size or 0)
-            report.merge(worker_report)
-            if outcome == "refused":
-                if data.element == "UAJ":
-                    raise data
-                report.error(data)
-            else:
-                _store(parsed, kind, data, inp, report)
-    finally:
-        if offloaded is not None and offloaded[0].poll() is None:
-            offloaded[0].kill()  # refused early: the worker's answer is no longer needed
-            offloaded[0].wait()
+        _check_years(report)
+        if report.error_count:
+            raise _first_error(report)
+    except BaseException:
+        parsed.abandon()
+        raise
+    years = [item["year"] for item in report.files if item["year"]]
+    if years:
+        parsed.year = years[0]
+    report.year = parsed.year
+    return parsed
+
+
+def _check_years(report: Report) -> None:
     years: dict[int, str] = {}
     for item in report.files:
         if item["year"]:
@@ -220,34 +250,35 @@ def parse_files(
                 % {"years": ", ".join(f"{school_year_label(y)} ({name})" for y, name in sorted(years.items()))}
             )
         )
-    if report.error_count:
-        first = report.errors[0]
-        raise ImportRefused(first["message"], file=first["file"], line=first["line"], column=first["column"])
-    if years:
-        parsed.year = next(iter(years))
-    report.year = parsed.year
-    return parsed
+
+
+def _first_error(report: Report) -> ImportRefused:
+    first = report.errors[0]
+    return ImportRefused(first["message"], file=first["file"], line=first["line"], column=first["column"])
 
 
 PARSERS = {"sts": parse_sts, "eleves": parse_eleves, "responsables": parse_responsables}
 
 # Parsing is CPU-bound (about 30 MB/s with lxml and our per-row work): a 100,000-pupil import
-# spends 6 s on ElevesSansAdresses and 8 s on ResponsablesAvecAdresses. When two such files come
-# together and a second core is there, the smaller is parsed in a worker process while this one
-# parses the larger. Below this size the cost of starting a worker (about a second) is not worth it.
+# spends 6 s on ElevesSansAdresses and 8 s on ResponsablesAvecAdresses. When both come and a
+# second core is there, the Responsables file is parsed in a worker process while this one parses
+# the others and writes staff and pupils (measured on the bench: 39.6 s -> see bench/README.md).
+# Below this size the cost of starting a worker (about a second) is not worth it.
 PARALLEL_FROM_BYTES = 16 * 1024 * 1024
 
 
 def _offload(etablissement: Etablissement, identified: list[tuple[str, InputFile]]):
-    """Start parsing one large SIECLE file in a worker; (process, input, kind) or None."""
-    large = [
-        (kind, inp)
+    """Start parsing the Responsables file in a worker when it comes with a large Eleves file;
+    (process, input, kind) or None. This process meanwhile parses the other files and writes
+    staff and pupils; the writer collects the responsables when it gets to them."""
+    large = {
+        kind: inp
         for kind, inp in identified
         if kind in ("eleves", "responsables") and inp.path and (inp.size or 0) >= PARALLEL_FROM_BYTES
-    ]
+    }
     if len(large) < 2 or (os.cpu_count() or 1) < 2:
         return None
-    kind, inp = min(large, key=lambda item: item[1].size or 0)
+    kind, inp = "responsables", large["responsables"]
     etab = {"uai": etablissement.uai, "name": etablissement.name, "current_year": etablissement.current_year}
     return worker.start(kind, inp.path, etab, max_bytes()), inp, kind
 
@@ -360,6 +391,7 @@ class _Writer:
         self.new_people: dict[int, tuple[str, str, str]] = {}
         self.member_pks: dict[int, None] = {}  # persons with a current membership (ordered set)
         self.staff_pks: set[int] = set()
+        self.accounted: set[int] = set()  # persons whose account was created by this import
         self.division_pk: dict[str, int] = {}
         self.group_pk: dict[str, int] = {}
         self.subject_pk: dict[str, int] = {}
@@ -374,7 +406,10 @@ class _Writer:
             steps.append((_("Personnels"), self._staff))
         if self.parsed.eleves:
             steps.append((_("Élèves"), self._pupils))
-        if self.parsed.eleves or self.parsed.responsables:
+        if self.parsed.pending is not None:
+            # Staff and pupils get their accounts while the worker still parses the responsables.
+            steps.append((_("Comptes"), self._accounts))
+        if self.parsed.eleves or self.parsed.responsables or self.parsed.pending is not None:
             steps.append((_("Responsables"), self._responsables))
         if self.parsed.csv:
             steps.append((_("Fichier CSV"), self._csv))
@@ -384,7 +419,10 @@ class _Writer:
                 self.progress(label, i, len(steps))
             started = time.monotonic()
             step()
-            self.report.timings[step.__name__.strip("_")] = round(time.monotonic() - started, 2)
+            name = step.__name__.strip("_")
+            self.report.timings[name] = round(self.report.timings.get(name, 0) + time.monotonic() - started, 2)
+        if self.staff_pks:
+            sync_staff_access(self.staff_pks)
         if self.progress is not None:
             self.progress(_("Terminé"), len(steps), len(steps))
         for kind, tally in self.tally.items():
@@ -395,6 +433,7 @@ class _Writer:
 
     # --- loading ---------------------------------------------------------------------------
     def _load(self) -> None:
+        immediate_constraints()
         self.memberships: dict[tuple[int, str], list] = {}
         rows = Membership.objects.filter(etablissement=self.etab).values_list(
             "id", "person_id", "profile", "division_id", "mef_code", "function", "departed_at", "person__origin_source"
@@ -421,32 +460,32 @@ class _Writer:
         created, pks updated)."""
         fields = FIELDS[source]
         existing = self._existing_persons(source)
-        new_rows: list[tuple] = []
+        new: list[tuple] = []
         updates: list[tuple] = []
-        etab_id, now = self.etab.pk, self.now
+        now = self.now
         for origin_id, values in rows:
             current = existing.get(origin_id)
             if current is None:
                 if creatable(origin_id):
-                    new_rows.append((etab_id, source, origin_id, *values))
+                    new.append((origin_id, values))
             elif current[1] != values:
                 updates.append((*values, now, current[0]))
-        insert_rows(Person, ("origin_etablissement", "origin_source", "origin_id", *fields), new_rows)
+        etab_id = self.etab.pk
+        ids = allocate_ids(Person, len(new))
+        insert_rows(
+            Person,
+            ("id", "origin_etablissement", "origin_source", "origin_id", *fields),
+            [(pk, etab_id, source, origin_id, *values) for pk, (origin_id, values) in zip(ids, new, strict=True)],
+        )
         update_rows(Person, (*fields, "updated_at"), updates)
-        if new_rows:
-            pk_of = dict(
-                Person.objects.filter(origin_etablissement=self.etab, origin_source=source).values_list(
-                    "origin_id", "pk"
-                )
-            )
-        else:
-            pk_of = {origin_id: pk for origin_id, (pk, _values) in existing.items()}
+        pk_of = {origin_id: pk for origin_id, (pk, _values) in existing.items()}
         # Names of newcomers, in file order: identifiers are allocated in that order.
-        first, last, usage = (3 + fields.index(f) for f in ("first_name", "last_name", "usage_name"))
-        for row in new_rows:
-            self.new_people[pk_of[row[2]]] = (row[first], row[last], row[usage])
+        first, last, usage = (fields.index(f) for f in ("first_name", "last_name", "usage_name"))
+        for pk, (origin_id, values) in zip(ids, new, strict=True):
+            pk_of[origin_id] = pk
+            self.new_people[pk] = (values[first], values[last], values[usage])
         self.pk_of[source] = pk_of
-        return pk_of, {pk_of[row[2]] for row in new_rows}, {row[-1] for row in updates}
+        return pk_of, set(ids), {row[-1] for row in updates}
 
     def _tally_persons(self, kind: str, created: set[int], updated: set[int]) -> None:
         self.tally[kind].created.update(created)
@@ -508,20 +547,19 @@ class _Writer:
         tally.departed.update(departing_people - still_member)
         tally.updated.update(departing_people & still_member)
 
-        insert_rows(Membership, ("person", "etablissement", "profile", "division", "mef_code", "function"), creates)
-        if creates:
-            profiles = {row[2] for row in creates}
-            rows = Membership.objects.filter(etablissement=self.etab, profile__in=profiles).values_list(
-                "id", "person_id", "profile"
-            )
-            for mid, pid, profile in rows.iterator(chunk_size=10000):
-                key = (pid, profile)
-                if key not in self.memberships:
-                    division, mef, function, groups = desired[key]
-                    self.memberships[key] = [mid, division, mef, function, None, source]
-                    if key in create_groups:
-                        group_adds.extend((mid, g) for g in create_groups[key])
-                        self.membership_groups[mid] = set(create_groups[key])
+        ids = allocate_ids(Membership, len(creates))
+        insert_rows(
+            Membership,
+            ("id", "person", "etablissement", "profile", "division", "mef_code", "function"),
+            [(mid, *row) for mid, row in zip(ids, creates, strict=True)],
+        )
+        for mid, (pid, _etab, profile, division, mef, function) in zip(ids, creates, strict=True):
+            key = (pid, profile)
+            self.memberships[key] = [mid, division, mef, function, None, source]
+            groups = create_groups.get(key)
+            if groups:
+                group_adds.extend((mid, g) for g in groups)
+                self.membership_groups[mid] = set(groups)
         update_rows(Membership, ("division", "mef_code", "function", "departed_at"), updates)
         update_rows(Membership, ("departed_at",), departing)
         through = Membership.groups.through
@@ -771,6 +809,7 @@ class _Writer:
 
     # --- responsables (SIECLE) -------------------------------------------------------------------
     def _responsables(self) -> None:
+        self.parsed.resolve(self.report)
         resp = self.parsed.responsables
         pupil_pk = self.pk_of.get(Source.SIECLE_ELEVE)
         if pupil_pk is None:
@@ -991,7 +1030,8 @@ class _Writer:
         with_account = set(
             User.objects.filter(person__origin_etablissement=self.etab).values_list("person_id", flat=True)
         )
-        missing = [pk for pk in self.member_pks if pk not in with_account]
+        missing = [pk for pk in self.member_pks if pk not in with_account and pk not in self.accounted]
+        self.accounted.update(missing)
         old = [pk for pk in missing if pk not in self.new_people]
         names = dict(self.new_people)
         for chunk in _chunks(old, BATCH):
@@ -1010,8 +1050,6 @@ class _Writer:
         else:
             created = _create_accounts_fast(missing, names)
         self.report.add("created", "accounts", created)
-        if self.staff_pks:
-            sync_staff_access(self.staff_pks)
 
 
 # `create_accounts` builds a User object per person and calls bulk_create: about 150 µs per
