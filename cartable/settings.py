@@ -144,12 +144,13 @@ PASSWORD_HASHERS = [
     # Kept so that passwords from an older PBKDF2 deployment can still be checked (then rehashed).
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# One password policy per deployment (cartable.accounts.policy): "scolarite-services" (8 to 14
+# characters, letters and digits), "eschool" (at least 8), or "cnil" (CNIL 2022-100, 50 bits
+# with throttling). Every policy refuses identifiers, names, birth dates and common passwords.
+PASSWORD_POLICY = env.str("PASSWORD_POLICY", default="cnil")
+if PASSWORD_POLICY not in {"scolarite-services", "eschool", "cnil"}:
+    raise ValueError("PASSWORD_POLICY doit valoir scolarite-services, eschool ou cnil.")
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "cartable.accounts.policy.PolicyValidator"}]
 
 # --- Account rules (one place for every limit) ------------------------------------------------
 # Provisional credentials (the paper letter) are valid this many days from issue.
@@ -157,6 +158,16 @@ ACTIVATION_DEADLINE_DAYS = env.int("ACTIVATION_DEADLINE_DAYS", default=92)
 # Length of generated provisional passwords (alphabet without look-alike characters: 54 symbols,
 # so 10 characters give about 57 bits; guesses are throttled and the password expires).
 PROVISIONAL_PASSWORD_LENGTH = env.int("PROVISIONAL_PASSWORD_LENGTH", default=10)
+# Lifetimes of links and codes (cartable.accounts.tokens), in seconds.
+TOKEN_LIFETIMES_SECONDS = {
+    "activation_email": env.int("ACTIVATION_LINK_SECONDS", default=7 * 24 * 3600),
+    "email_change": env.int("EMAIL_CHANGE_LINK_SECONDS", default=24 * 3600),
+    "password_reset": env.int("PASSWORD_RESET_LINK_SECONDS", default=3600),
+    "password_reset_sms": env.int("SMS_CODE_SECONDS", default=30 * 60),
+    "phone_code": env.int("SMS_CODE_SECONDS", default=30 * 60),
+}
+# Wrong tries allowed on one SMS code before it is void.
+CODE_MAX_ATTEMPTS = env.int("CODE_MAX_ATTEMPTS", default=3)
 # Login throttling: per identifier, and per client address.
 LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_ACCOUNT_LOCK_SECONDS = env.int("LOGIN_ACCOUNT_LOCK_SECONDS", default=15 * 60)

@@ -53,6 +53,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("créé le"), default=timezone.now)
     credentials_issued_at = models.DateTimeField(_("identifiants provisoires émis le"), null=True, blank=True)
     activated_at = models.DateTimeField(_("activé le"), null=True, blank=True)
+    mobile = models.CharField(
+        _("téléphone portable vérifié"), max_length=20, blank=True, help_text=_("Au format international (+33…).")
+    )
+    deactivated_at = models.DateTimeField(_("désactivé le"), null=True, blank=True)
+    deactivation_reason = models.CharField(_("motif de désactivation"), max_length=30, blank=True)
 
     objects = UserManager()
 
@@ -110,3 +115,89 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_username}"
+
+
+class Confirmation(models.Model):
+    """One row per link or code sent to a person (Zulip's single confirmation model).
+
+    Only a keyed digest of the token is stored (`cartable.accounts.tokens`): a copy of the
+    database does not give working links. Each row is single use (`used_at`) and expires
+    (`expires_at`); codes also count their wrong tries (`attempts`).
+    """
+
+    class Kind(models.TextChoices):
+        ACTIVATION_EMAIL = "activation_email", _("vérification de l'adresse à l'activation")
+        EMAIL_CHANGE = "email_change", _("vérification d'une nouvelle adresse")
+        PASSWORD_RESET = "password_reset", _("réinitialisation du mot de passe (lien)")
+        PASSWORD_RESET_SMS = "password_reset_sms", _("réinitialisation du mot de passe (code SMS)")
+        PHONE_CODE = "phone_code", _("code SMS de vérification du téléphone")
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="confirmations")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("lien ou code de confirmation")
+        verbose_name_plural = _("liens et codes de confirmation")
+        indexes = [models.Index(fields=["user", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.user}"
+
+
+class SecretAnswer(models.Model):
+    """One of the two secret questions chosen when no e-mail address is given (answer hashed)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="secret_answers")
+    question = models.PositiveSmallIntegerField(_("question"))  # index into accounts.questions.QUESTIONS
+    answer_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("question secrète")
+        verbose_name_plural = _("questions secrètes")
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="secret_answer_unique_question")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.question}"
+
+
+class Charter(models.Model):
+    """The ENT's charter (CGU), versioned: a new version is asked again at the next login."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("titre"), max_length=200, default=_("Charte d'utilisation de l'ENT"))
+    text = models.TextField(_("texte"))
+    published_at = models.DateTimeField(_("publiée le"), default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("charte")
+        verbose_name_plural = _("chartes")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @classmethod
+    def current(cls) -> Charter | None:
+        return cls.objects.filter(published_at__lte=timezone.now()).order_by("-version").first()
+
+
+class CharterAcceptance(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="charter_acceptances")
+    charter = models.ForeignKey(Charter, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("acceptation de la charte")
+        verbose_name_plural = _("acceptations de la charte")
+        constraints = [models.UniqueConstraint(fields=["user", "charter"], name="charter_acceptance_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} v{self.charter.version}"
