@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from cartable.accounts.models import User
+from cartable.delivery.testing import smtp_server  # noqa: F401 (fixture)
 from cartable.directory.models import Division, Etablissement, Guardianship, Membership, Person, Profile
 
 PASSWORD = "Motdepasse-2026"

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cartable.accounts",
     "cartable.imports",
     "cartable.portal",
+    "cartable.delivery",
     "cartable.demo",
 ]
 
@@ -225,6 +226,23 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # AGPL-3.0 section 13: users of a modified Cartable over the network must be offered its source.
 # Every page's footer links to this address (set it to your fork's public repository).
 SOURCE_CODE_URL = env.str("SOURCE_CODE_URL", default="")
+
+# --- Delivery of e-mails and SMS (cartable.delivery) ------------------------------------------
+# With a broker (CELERY_BROKER_URL=redis://127.0.0.1:6379/1) a Celery worker delivers; without
+# one (demo), messages are delivered in the web process right after the commit. Either way the
+# scheduled `deliver_outbox` (or Celery beat) delivers whatever a crash left pending.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TIMEZONE = "Europe/Paris"
+CELERY_BEAT_SCHEDULE = {
+    "deliver-outbox": {"task": "cartable.delivery.deliver", "schedule": 60.0},
+}
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
+# SMS_URL: unset/"outbox:" keeps SMS in the outbox (demo); https://user:token@gateway/send posts
+# {"to", "text"} as JSON to a generic HTTP gateway.
+SMS_URL = env.str("SMS_URL", default="outbox:")
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
 
 # --- Demo -----------------------------------------------------------------------------------
 # The demo pages (/demo/outbox/) exist only when DEMO=true (set by `make demo`).
