@@ -167,6 +167,23 @@ TOKEN_LIFETIMES_SECONDS = {
     "password_reset_sms": env.int("SMS_CODE_SECONDS", default=30 * 60),
     "phone_code": env.int("SMS_CODE_SECONDS", default=30 * 60),
 }
+# Activation (first connection): is a personal e-mail address required (seed 001) or optional,
+# with two secret questions instead (seed 003)?
+ACTIVATION_EMAIL_REQUIRED = env.bool("ACTIVATION_EMAIL_REQUIRED", default=False)
+# Wrong birth dates a parent may type during activation before being blocked for a while.
+BIRTHDATE_MAX_FAILURES = env.int("BIRTHDATE_MAX_FAILURES", default=5)
+BIRTHDATE_LOCK_SECONDS = env.int("BIRTHDATE_LOCK_SECONDS", default=15 * 60)
+# An account never activated is deleted (personal data erased, audit line kept) this many days
+# after its provisional credentials were issued; it is deactivated at ACTIVATION_DEADLINE_DAYS.
+ACCOUNT_DELETION_DAYS = env.int("ACCOUNT_DELETION_DAYS", default=365)
+# Forgotten identifier / password and secret answers: requests per address, and per account.
+RECOVERY_MAX_PER_ADDRESS = env.int("RECOVERY_MAX_PER_ADDRESS", default=10)
+RECOVERY_MAX_PER_ACCOUNT = env.int("RECOVERY_MAX_PER_ACCOUNT", default=5)
+RECOVERY_LOCK_SECONDS = env.int("RECOVERY_LOCK_SECONDS", default=3600)
+# SMS codes that may be sent to one number within RECOVERY_LOCK_SECONDS (resends included).
+SMS_MAX_PER_NUMBER = env.int("SMS_MAX_PER_NUMBER", default=3)
+# "Conserver l'identification" (offered only on a remembered, private computer): session length.
+REMEMBER_ME_DAYS = env.int("REMEMBER_ME_DAYS", default=30)
 # Wrong tries allowed on one SMS code before it is void.
 CODE_MAX_ATTEMPTS = env.int("CODE_MAX_ATTEMPTS", default=3)
 # Login throttling: per identifier, and per client address.
