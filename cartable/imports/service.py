@@ -129,13 +129,13 @@ def run_import(
     parsed: Parsed | None = None
     try:
         parsed = parse_files(etablissement, files, report, progress, run.files)
-        with transaction.atomic(), large_page_cache():
+        with large_page_cache(), transaction.atomic():
             _Writer(etablissement, parsed, report, progress).write()
             if dry_run:
                 transaction.set_rollback(True)
         status = ImportRun.Status.DRY_RUN if dry_run else ImportRun.Status.SUCCEEDED
     except ImportRefused as exc:
-        if not report.errors or report.errors[-1]["text"] != exc.text:
+        if exc.text not in {e["text"] for e in report.errors}:
             report.error(exc)
     except DatabaseError as exc:
         logger.exception("Import into %s failed in the database", etablissement.uai)
@@ -183,7 +183,7 @@ def parse_files(
             report.error(exc)
             if file_log is not None:
                 file_log.append({"name": exc.file or str(getattr(obj, "name", obj)), "kind": "", "size": None})
-    seen: dict[str, str] = {}
+    seen: dict[str, InputFile] = {}
     for kind, inp in identified:
         if file_log is not None:
             file_log.append({"name": inp.label, "kind": kind, "size": inp.size})
@@ -191,13 +191,15 @@ def parse_files(
             report.error(
                 ImportRefused(
                     _("Deux fichiers de même sorte (%(kind)s) : « %(first)s » et « %(second)s ». Importez-en un seul.")
-                    % {"kind": KIND_NAMES[kind], "first": seen[kind], "second": inp.label},
+                    % {"kind": KIND_NAMES[kind], "first": seen[kind].label, "second": inp.label},
                     file=inp.label,
                 )
             )
-        seen[kind] = inp.label
-    if report.error_count:
-        raise ImportRefused(report.errors[0]["message"], file=report.errors[0]["file"] or "")
+        else:
+            seen[kind] = inp
+    # Files refused already: read the others all the same, so that the report lists every
+    # problem at once (a wrong UAI excepted: that stops everything at once).
+    identified = [(kind, inp) for kind, inp in seen.items()]
     identified.sort(key=lambda item: ORDER[item[0]])
 
     parsed = Parsed(year=etablissement.current_year)
@@ -210,7 +212,7 @@ def parse_files(
         if progress is not None:
             progress(_("Lecture des fichiers"), min(done, total), total)
 
-    parsed.pending = _offload(etablissement, identified)
+    parsed.pending = None if report.error_count else _offload(etablissement, identified)
     try:
         for kind, inp in identified:
             if parsed.pending is not None and inp is parsed.pending[1]:

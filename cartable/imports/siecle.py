@@ -76,7 +76,9 @@ def kind_of(doc: XmlDocument) -> str:
 def read_parameters(elem, kind: str, label: str) -> Header:
     """SIECLE PARAMETRES: UAJ as text, ANNEE_SCOLAIRE, and the root's VERSION."""
     children = {c.tag: c.text for c in elem}
-    header = Header(kind=kind, uai=v.text(children.get("UAJ")).upper(), line=elem.sourceline)
+    uaj = elem.find("UAJ")
+    line = uaj.sourceline if uaj is not None else elem.sourceline
+    header = Header(kind=kind, uai=v.text(children.get("UAJ")).upper(), line=line)
     header.version = elem.getroottree().getroot().get("VERSION") or ""
     year = v.text(children.get("ANNEE_SCOLAIRE"))
     if year.isdigit() and len(year) == 4:

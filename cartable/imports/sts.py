@@ -34,6 +34,7 @@ def read_parameters(elem, label: str) -> Header:
     header = Header(kind="sts", line=elem.sourceline)
     uaj = elem.find("UAJ")
     if uaj is not None:
+        header.line = uaj.sourceline
         header.uai = v.text(uaj.get("CODE")).upper()
         f = {c.tag: c.text for c in uaj}
         header.name = " ".join(x for x in (v.text(f.get("DENOM_PRINC")), v.text(f.get("DENOM_COMPL"))) if x)
