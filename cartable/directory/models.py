@@ -231,9 +231,15 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A person's profile in an établissement (with the pupil's class, the staff's function)."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("personne"))
+    # No single-column index on person or etablissement: the unique constraint (person, …) and
+    # the (etablissement, profile) index serve those lookups, and every index costs each insert
+    # of a large import (a 100,000-pupil import writes 280,000 memberships).
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("personne"), db_index=False
+    )
     etablissement = models.ForeignKey(
-        Etablissement, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("établissement")
+        Etablissement, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("établissement"),
+        db_index=False,
     )
     profile = models.CharField(_("profil"), max_length=20, choices=Profile.choices)
     function = models.CharField(
@@ -287,7 +293,10 @@ class Guardianship(models.Model):
         IN_CHARGE = 2, _("Personne en charge de l'élève")
         CONTACT = 3, _("Personne à contacter")
 
-    pupil = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_links", verbose_name=_("élève"))
+    # No index of its own: the unique constraint (pupil, guardian) serves lookups by pupil.
+    pupil = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="guardian_links", verbose_name=_("élève"), db_index=False
+    )
     guardian = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="child_links", verbose_name=_("responsable")
     )
