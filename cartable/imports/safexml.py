@@ -282,7 +282,7 @@ def sniff(inp: InputFile) -> str:
         )
     first_line = text.splitlines()[0].lower() if text else ""
     looks_csv = "profil" in first_line and ("id" in first_line) and (";" in first_line or "," in first_line)
-    if looks_csv:
+    if looks_csv or inp.inner_name.lower().endswith(".csv"):
         return "csv"
     if inp.inner_name.lower().endswith(".xml"):
         raise ImportRefused(

@@ -393,7 +393,8 @@ class _Writer:
         self.new_people: dict[int, tuple[str, str, str]] = {}
         self.member_pks: dict[int, None] = {}  # persons with a current membership (ordered set)
         self.staff_pks: set[int] = set()
-        self.accounted: set[int] = set()  # persons whose account was created by this import
+        self.accounted: set[int] = set()
+        self._persons_cache: dict[str, dict[str, tuple[int, tuple]]] = {}  # persons whose account was created by this import
         self.division_pk: dict[str, int] = {}
         self.group_pk: dict[str, int] = {}
         self.subject_pk: dict[str, int] = {}
@@ -448,11 +449,15 @@ class _Writer:
             self.membership_groups[mid].add(gid)
 
     def _existing_persons(self, source: str) -> dict[str, tuple[int, tuple]]:
+        """origin id -> (pk, values) of the persons of `source` (loaded once per import)."""
+        if source in self._persons_cache:
+            return self._persons_cache[source]
         fields = FIELDS[source]
         rows = Person.objects.filter(origin_etablissement=self.etab, origin_source=source).values_list(
             "pk", "origin_id", *fields
         )
-        return {row[1]: (row[0], row[2:]) for row in rows.iterator(chunk_size=10000)}
+        result = self._persons_cache[source] = {row[1]: (row[0], row[2:]) for row in rows.iterator(chunk_size=10000)}
+        return result
 
     # --- generic synchronisers -------------------------------------------------------------
     def _persons(
@@ -487,6 +492,7 @@ class _Writer:
             pk_of[origin_id] = pk
             self.new_people[pk] = (values[first], values[last], values[usage])
         self.pk_of[source] = pk_of
+        self._persons_cache.pop(source, None)  # written: stale from now on
         return pk_of, set(ids), {row[-1] for row in updates}
 
     def _tally_persons(self, kind: str, created: set[int], updated: set[int]) -> None:
@@ -546,6 +552,8 @@ class _Writer:
                 departing_people.add(key[0])
                 current[4] = self.now
         still_member = {pid for pid, _profile in desired}
+        if kind == "staff":
+            self.staff_pks.update(departing_people)  # a departed secretary loses console access
         tally.departed.update(departing_people - still_member)
         tally.updated.update(departing_people & still_member)
 
@@ -766,11 +774,7 @@ class _Writer:
     def _pupils(self) -> None:
         eleves = self.parsed.eleves
         assert eleves is not None
-        existing_ids = set(
-            Person.objects.filter(origin_etablissement=self.etab, origin_source=Source.SIECLE_ELEVE).values_list(
-                "origin_id", flat=True
-            )
-        )
+        existing_ids = self._existing_persons(Source.SIECLE_ELEVE)
         unplaced, left = 0, 0
         for eleve_id, row in eleves.pupils.items():
             if row.active or eleve_id in existing_ids:
@@ -847,11 +851,7 @@ class _Writer:
                 unknown_pupil += 1
             elif pupil in active:
                 with_active_child.add(link.personne_id)
-        existing_ids = set(
-            Person.objects.filter(origin_etablissement=self.etab, origin_source=Source.SIECLE_PERSONNE).values_list(
-                "origin_id", flat=True
-            )
-        )
+        existing_ids = self._existing_persons(Source.SIECLE_PERSONNE)
         ignored = [i for i in resp.persons if i not in with_active_child and i not in existing_ids]
         if ignored:
             self.report.add("ignored", "responsables", len(ignored))
