@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from cartable.accounts.models import User
+from cartable.accounts.models import Charter, CharterAcceptance, User
 from cartable.delivery.testing import smtp_server  # noqa: F401 (fixture)
 from cartable.directory.models import Division, Etablissement, Guardianship, Membership, Person, Profile
 
@@ -78,6 +78,10 @@ def make_user(
     if activated:
         user.activated_at = timezone.now()
     user.save()
+    charter = Charter.current()
+    if activated and charter is not None:
+        # An activated account accepted the charter on activation (cartable.activation).
+        CharterAcceptance.objects.create(user=user, charter=charter)
     return user
 
 

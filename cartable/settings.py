@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "cartable.directory",
     "cartable.accounts",
+    "cartable.activation",
     "cartable.imports",
     "cartable.portal",
     "cartable.delivery",
@@ -253,6 +254,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "cartable.delivery.deliver", "schedule": 60.0},
+    "expire-accounts": {"task": "cartable.activation.expire_accounts", "schedule": 24 * 3600.0},
 }
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("console/", admin.site.urls),
     path("", include("cartable.portal.urls")),
+    path("activation/", include("cartable.activation.urls")),
 ]
 if settings.DEMO:
     urlpatterns.append(path("demo/", include("cartable.demo.urls")))

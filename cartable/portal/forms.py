@@ -59,3 +59,5 @@ class LoginForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Saisissez votre mot de passe.")},
     )
+    # Offered only when the portal choice is remembered (own computer); ignored otherwise.
+    conserver = forms.BooleanField(label=_("Conserver l'identification"), required=False)

@@ -13,9 +13,12 @@ attempt_login(), the rules of one login attempt, in order:
   4. A failure counts against the identifier (normalised, whether it exists or not) and the
      address; a success clears the identifier's counter. The address counter is not cleared by
      a success: one valid account must not let an attacker reset it between guesses.
+  5. Right provisional credentials of an account never activated do not log in: the answer is
+     ACTIVATE, and the caller starts the activation flow (cartable.activation).
 
 start_session() then logs the user in (Django rotates the session key) and sets the session's
-lifetime from the portal choice; end_session() flushes it.
+lifetime from the portal choice and « Conserver l'identification »; end_session() flushes it.
+refusal_message() words every refusal, for the login form and the activation's start page.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cartable.accounts.backends import normalise_identifier
 from cartable.accounts.models import User
@@ -58,6 +63,7 @@ class Outcome(Enum):
     INVALID = "invalid"  # unknown identifier or wrong password: one message for both
     BLOCKED = "blocked"  # too many failures: retry later
     DISABLED = "disabled"  # right password, but the account is deactivated or its credentials expired
+    ACTIVATE = "activate"  # right provisional password of an account never activated: activate it first
 
 
 @dataclass
@@ -132,20 +138,42 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
             return LoginResult(Outcome.BLOCKED, retry_after=wait)
         return LoginResult(Outcome.INVALID)
     throttle.reset(account_limit(), ident)
+    # 5. Provisional credentials: the activation comes first.
+    if user.activated_at is None:
+        return LoginResult(Outcome.ACTIVATE, user=user)
     return LoginResult(Outcome.OK, user=user)
 
 
-def start_session(request: HttpRequest, user: User, choice: PortalChoice | None) -> None:
+def refusal_message(result: LoginResult) -> str:
+    """The French message for a refused attempt (BLOCKED, DISABLED or INVALID)."""
+    if result.outcome is Outcome.BLOCKED:
+        minutes = throttle.minutes_label(result.retry_after)
+        return ngettext(
+            "Trop de tentatives. Réessayez dans %(minutes)d minute.",
+            "Trop de tentatives. Réessayez dans %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+    if result.outcome is Outcome.DISABLED:
+        return _("Votre compte est désactivé : contactez votre établissement.")
+    return _("Identifiant ou mot de passe incorrect.")
+
+
+def start_session(
+    request: HttpRequest, user: User, choice: PortalChoice | None, *, keep_signed_in: bool = False
+) -> None:
     """Log `user` in and give the session the lifetime the portal choice asks for.
 
     Without a choice (a QR code opened the login form directly) the session is treated as
     public: forgetting a login on a shared computer is worse than logging in again at home.
+    « Conserver l'identification » (`keep_signed_in`) is honoured only on a remembered choice
+    (the person's own computer): the session then lasts REMEMBER_ME_DAYS.
     """
     login(request, user)  # rotates the session key (no session fixation)
     if choice is not None:
         store_in_session(request, choice)
     if choice is not None and choice.remember:
-        request.session.set_expiry(settings.PRIVATE_SESSION_SECONDS)
+        seconds = settings.REMEMBER_ME_DAYS * 86400 if keep_signed_in else settings.PRIVATE_SESSION_SECONDS
+        request.session.set_expiry(seconds)
         request.session.pop(LAST_SEEN_KEY, None)
     else:
         request.session.set_expiry(0)  # the cookie dies with the browser…

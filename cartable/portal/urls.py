@@ -1,6 +1,8 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from cartable.activation import views as activation_views
+
 from . import views
 
 app_name = "portal"
@@ -24,5 +26,5 @@ urlpatterns = [
         {"title": _("Mot de passe oublié")},
         name="forgot_password",
     ),
-    path("activation/", views.coming_soon, {"title": _("Activer mon compte")}, name="activate"),
+    path("activation/", activation_views.start, name="activate"),  # the activation flow's start page
 ]

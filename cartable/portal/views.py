@@ -4,7 +4,11 @@ The login journey, each step a plain form that works without JavaScript:
   1. `index`   /                       public home, "Se connecter"
   2. `start`   /connexion/             step 1: profile (GET); step 2: level and "Mémoriser ce
                                        choix" (POST); skipped when a choice is remembered
-  3. `login_view` /connexion/identifiant/  identifier and password (rules in services.py)
+  3. `login_view` /connexion/identifiant/  identifier and password (rules in services.py);
+                                       « Conserver l'identification » on a remembered choice.
+                                       Provisional credentials start the activation instead
+                                       (cartable.activation), and a charter not yet accepted
+                                       is asked before anything else.
   4. `home`    /accueil/               per-profile home
   5. `logout_view` /deconnexion/       POST only; GET asks for confirmation
 `next` and `identifiant` (from the QR code on the letter) are carried through every step.
@@ -29,7 +33,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cartable.accounts.models import User
-from cartable.lib import throttle
+from cartable.activation import views as activation_views
+from cartable.activation.decorators import charter_required
+from cartable.activation.services import charter_to_accept
 
 from . import services
 from .choice import (
@@ -182,24 +188,25 @@ def login_view(request: HttpRequest) -> HttpResponse:
             result = services.attempt_login(
                 request, form.cleaned_data["identifiant"], form.cleaned_data["mot_de_passe"]
             )
+            if result.outcome is Outcome.ACTIVATE:
+                # Provisional credentials: not logged in, the activation flow starts.
+                assert result.user is not None
+                return activation_views.begin(request, result.user)
             if result.outcome is Outcome.OK:
                 assert result.user is not None
-                services.start_session(request, result.user, choice)
-                return HttpResponseRedirect(carry.get("next") or reverse("portal:home"))
+                # « Conserver l'identification » counts only on the person's own computer.
+                keep = bool(form.cleaned_data.get("conserver")) and choice is not None and choice.remember
+                services.start_session(request, result.user, choice, keep_signed_in=keep)
+                next_url = carry.get("next") or reverse("portal:home")
+                if charter_to_accept(request) is not None:
+                    return redirect(f"{reverse('activation:charter_update')}?{urlencode({'next': next_url})}")
+                return HttpResponseRedirect(next_url)
+            error = services.refusal_message(result)
             if result.outcome is Outcome.BLOCKED:
                 retry_after = result.retry_after
-                minutes = throttle.minutes_label(retry_after)
-                error = ngettext(
-                    "Trop de tentatives. Réessayez dans %(minutes)d minute.",
-                    "Trop de tentatives. Réessayez dans %(minutes)d minutes.",
-                    minutes,
-                ) % {"minutes": minutes}
                 status = 429
             elif result.outcome is Outcome.DISABLED:
-                error = _("Votre compte est désactivé : contactez votre établissement.")
                 contacts = [(name, contact) for name, contact in result.contacts if contact]
-            else:
-                error = _("Identifiant ou mot de passe incorrect.")
     else:
         # The password field is never pre-filled (PasswordInput does not render its value).
         form = LoginForm(initial={"identifiant": carry.get("identifiant", "")})
@@ -215,6 +222,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "choose_url": _url("portal:start", carry),
         "idle_minutes": max(1, settings.PUBLIC_SESSION_IDLE_SECONDS // 60),
         "private_hours": max(1, settings.PRIVATE_SESSION_SECONDS // 3600),
+        "remember_days": settings.REMEMBER_ME_DAYS,
     }
     response = render(request, "portal/login.html", context, status=status)
     if retry_after:
@@ -235,6 +243,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -253,5 +262,5 @@ def help_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def coming_soon(request: HttpRequest, title: str) -> HttpResponse:
-    """Placeholder for the recovery and activation pages, which come in the next issue."""
+    """Placeholder for the recovery pages, which come in the next issue."""
     return render(request, "portal/coming_soon.html", {"title": title})

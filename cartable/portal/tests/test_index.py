@@ -19,11 +19,10 @@ def test_help_page(client, db):
     assert "Mémoriser ce choix" in response.content.decode()
 
 
-def test_recovery_and_activation_pages_say_they_are_coming(client, db):
-    for name in ("portal:forgot_identifier", "portal:forgot_password", "portal:activate"):
-        response = client.get(reverse(name))
-        assert response.status_code == 200
-        assert "contactez le secrétariat de votre établissement" in response.content.decode()
+def test_activation_page_asks_for_the_letters_credentials(client, db):
+    html = client.get(reverse("portal:activate")).content.decode()
+    assert "<h1>Activer mon compte</h1>" in html
+    assert "Mot de passe provisoire" in html
 
 
 def test_no_inline_script_or_style(client, parent):

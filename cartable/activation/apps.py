@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivationConfig(AppConfig):
+    name = "cartable.activation"
+    verbose_name = _("Activation des comptes")
