@@ -71,7 +71,7 @@ class FrenchDateField(forms.CharField):
             return None
         day = parse_french_date(text)
         if day is None:
-            raise ValidationError(_("Saisissez une date au format JJ/MM/AAAA, par exemple 14/03/2015."), code="invalid")
+            raise ValidationError(_("Saisissez une date au format JJ/MM/AAAA, par exemple 31/01/2012."), code="invalid")
         return day
 
 

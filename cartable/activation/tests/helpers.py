@@ -59,3 +59,23 @@ def until_password(client: Client, user, password: str, *, children: dict[int, s
 def location(response) -> str:
     assert response.status_code == 302, response.content.decode()[:3000]
     return response["Location"]
+
+
+def text(response) -> str:
+    """The page with HTML entities decoded (apostrophes are escaped by the templates)."""
+    import html
+
+    return html.unescape(response.content.decode())
+
+
+def link_from_outbox(address: str) -> str:
+    """Path of the activation link in the newest e-mail queued for `address` (no SMTP needed)."""
+    import re
+
+    from cartable.delivery.models import OutgoingEmail
+
+    message = next((m for m in OutgoingEmail.objects.order_by("-pk") if address in m.to), None)
+    assert message is not None, f"no e-mail for {address}"
+    match = re.search(r"https?://[^/\s]+(/activation/confirmer/[^/\s]+/)", message.text)
+    assert match, message.text
+    return match.group(1)
