@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "cartable.portal",
     "cartable.delivery",
     "cartable.demo",
+    "cartable.recovery",
+    "cartable.myaccount",
 ]
 
 MIDDLEWARE = [

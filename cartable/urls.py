@@ -4,6 +4,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("console/", admin.site.urls),
+    path("recuperation/", include("cartable.recovery.urls")),
+    path("mon-compte/", include("cartable.myaccount.urls")),
     path("", include("cartable.portal.urls")),
     path("activation/", include("cartable.activation.urls")),
 ]

@@ -1,7 +1,7 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
 from cartable.activation import views as activation_views
+from cartable.recovery import views as recovery_views
 
 from . import views
 
@@ -13,18 +13,8 @@ urlpatterns = [
     path("deconnexion/", views.logout_view, name="logout"),
     path("accueil/", views.home, name="home"),
     path("aide/", views.help_page, name="help"),
-    # Built in the next issue (recovery and activation); until then an honest placeholder page.
-    path(
-        "connexion/identifiant-oublie/",
-        views.coming_soon,
-        {"title": _("Identifiant oublié")},
-        name="forgot_identifier",
-    ),
-    path(
-        "connexion/mot-de-passe-oublie/",
-        views.coming_soon,
-        {"title": _("Mot de passe oublié")},
-        name="forgot_password",
-    ),
+    # The recovery app's first steps, also under these names (the login page links to them).
+    path("connexion/identifiant-oublie/", recovery_views.identifier_request, name="forgot_identifier"),
+    path("connexion/mot-de-passe-oublie/", recovery_views.password_request, name="forgot_password"),
     path("activation/", activation_views.start, name="activate"),  # the activation flow's start page
 ]
