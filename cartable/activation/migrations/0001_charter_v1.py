@@ -1,4 +1,4 @@
-"""Version 1 of the ENT's charter (« charte d'utilisation »), asked at every activation.
+"""Version 1 of the ENT's charter (« charte d'utilisation »), asked at every activation.
 
 A deployment edits it in the console by publishing a new version (asked again at the next login).
 """
@@ -34,7 +34,7 @@ L'ENT est un ensemble de services numériques choisi et organisé par l'établis
 - L'ENT est un traitement de données personnelles mis en œuvre dans le cadre de la mission de service public d'enseignement, conformément à l'arrêté du 30 novembre 2006 relatif aux espaces numériques de travail. Seules les données nécessaires y sont traitées : identité, profil, rattachement à l'établissement et à la classe, liens entre élèves et responsables, et les coordonnées que vous choisissez d'indiquer.
 - Ces données sont réservées à l'établissement, à l'académie, à la collectivité partenaire et au prestataire qui héberge l'ENT pour leur compte. Elles ne sont ni vendues ni utilisées à des fins publicitaires.
 - Les données d'un compte sont supprimées dans les trois mois qui suivent la fin du droit d'accès à l'ENT. Un compte jamais activé est désactivé trois mois après la remise des identifiants et supprimé au bout d'un an.
-- Conformément à la loi n° 78-17 du 6 janvier 1978 modifiée (« Informatique et Libertés ») et au règlement général sur la protection des données (RGPD), vous disposez d'un droit d'accès, de rectification, d'effacement et de limitation des données qui vous concernent, ainsi que d'un droit d'opposition dans les cas prévus par la loi. Pour les exercer, adressez-vous à l'établissement. Vous pouvez aussi saisir la CNIL (www.cnil.fr).
+- Conformément à la loi n° 78-17 du 6 janvier 1978 modifiée (« Informatique et Libertés ») et au règlement général sur la protection des données (RGPD), vous disposez d'un droit d'accès, de rectification, d'effacement et de limitation des données qui vous concernent, ainsi que d'un droit d'opposition dans les cas prévus par la loi. Pour les exercer, adressez-vous à l'établissement. Vous pouvez aussi saisir la CNIL (www.cnil.fr).
 
 # 6. Contrôles et sanctions
 L'établissement et l'hébergeur conservent des traces techniques des connexions pour la sécurité de l'ENT. En cas de manquement à cette charte, l'accès à l'ENT peut être suspendu, sans préjudice des sanctions prévues par le règlement intérieur et des poursuites prévues par la loi.

@@ -164,7 +164,7 @@ def test_phone_width_has_no_horizontal_overflow(browser, live_server, parent, pu
         ("phone-3-level", "/connexion/?profil=eleve_parent"),
         ("phone-4-login", "/connexion/identifiant/?identifiant=claire.exemple"),
         ("phone-5-help", "/aide/"),
-        ("phone-6-coming-soon", "/activation/"),
+        ("phone-6-activation", "/activation/"),
     ]
     for name, path in pages:
         page.goto(live_server.url + path)
