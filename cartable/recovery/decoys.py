@@ -75,9 +75,10 @@ def issue_code(identifier: str) -> None:
 def redeem_code(identifier: str) -> NoReturn:
     """Fail as `tokens.redeem_code` fails for a wrong code, in the same order of checks."""
     state = cache.get(_key(identifier))
-    if state is None:
-        raise tokens.TokenInvalid()
     now = timezone.now().timestamp()
+    # Forgotten at the horizon, to the second, whatever the cache backend's own rounding.
+    if state is None or now >= state["created"] + horizon().total_seconds():
+        raise tokens.TokenInvalid()
     created = state["created"]
     if now >= created + tokens.lifetime(Confirmation.Kind.PASSWORD_RESET_SMS).total_seconds():
         raise tokens.TokenExpired()

@@ -95,6 +95,23 @@ def test_code_expiry_both_sides(client, sms_parent):
         assert client.post(NEXT, {"code": code})["Location"] == SET
 
 
+def test_long_after_expiry_a_code_is_invalid_like_a_stand_in(client, sms_parent):
+    """Past decoys.horizon() a stand-in is forgotten: a real code says "pas valide" then too."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.post(START, {"identifiant": "claire.exemple"})
+        code = last_sms_code(SCHOOL_MOBILE_E164)
+    with time_machine.travel(start + datetime.timedelta(minutes=59, seconds=59), tick=False):
+        assert EXPIRED in _text(client.post(NEXT, {"code": code}))
+    with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
+        assert INVALID in _text(client.post(NEXT, {"code": code}))
+        client.post(START, {"identifiant": "personne.inconnue"}, REMOTE_ADDR="192.0.2.1")
+    with time_machine.travel(start + datetime.timedelta(hours=1, minutes=59, seconds=59), tick=False):
+        assert EXPIRED in _text(client.post(NEXT, {"code": code}))
+    with time_machine.travel(start + datetime.timedelta(hours=2), tick=False):
+        assert INVALID in _text(client.post(NEXT, {"code": code}))
+
+
 def test_unknown_identifier_code_expires_too(client, db):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
