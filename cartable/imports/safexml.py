@@ -456,13 +456,16 @@ class XmlDocument:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def iter(self, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    def iter(self, tags: tuple[str, ...], discard: tuple[str, ...] = ()) -> Iterator[etree._Element]:
         """Yield each element named in `tags` once complete, then free it (and its elder siblings),
-        so memory stays flat whatever the file size."""
+        so memory stays flat whatever the file size. Elements named in `discard` (repeated
+        sections the import does not read, such as OPTIONS or ADRESSES) are freed unseen: left
+        alone, they would stay in the tree until the end of the file."""
+        skipped = frozenset(discard)
         context = etree.iterparse(
             _Replay(self._head, self._stream),
             events=("end",),
-            tag=tags,
+            tag=tags + discard,
             resolve_entities=False,
             load_dtd=False,
             no_network=True,
@@ -480,7 +483,8 @@ class XmlDocument:
                             _("Le fichier contient une déclaration DOCTYPE, refusée par sécurité."), file=self.label
                         )
                     checked = True
-                yield elem
+                if elem.tag not in skipped:
+                    yield elem
                 elem.clear(keep_tail=False)
                 parent = elem.getparent()
                 if parent is not None:

@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,6 @@ from cartable.directory.models import (
     school_year_label,
 )
 from cartable.directory.uai import normalise_uai
-from cartable.lib.text import ascii_fold
 
 from . import worker
 from .bulk import allocate_ids, delete_ids, immediate_constraints, insert_rows, large_page_cache, update_rows
@@ -482,7 +481,7 @@ class _Writer:
         insert_rows(
             Person,
             ("id", "origin_etablissement", "origin_source", "origin_id", *fields),
-            [(pk, etab_id, source, origin_id, *values) for pk, (origin_id, values) in zip(ids, new, strict=True)],
+            ((pk, etab_id, source, origin_id, *values) for pk, (origin_id, values) in zip(ids, new, strict=True)),
         )
         update_rows(Person, (*fields, "updated_at"), updates)
         pk_of = {origin_id: pk for origin_id, (pk, _values) in existing.items()}
@@ -561,7 +560,7 @@ class _Writer:
         insert_rows(
             Membership,
             ("id", "person", "etablissement", "profile", "division", "mef_code", "function"),
-            [(mid, *row) for mid, row in zip(ids, creates, strict=True)],
+            ((mid, *row) for mid, row in zip(ids, creates, strict=True)),
         )
         for mid, (pid, _etab, profile, division, mef, function) in zip(ids, creates, strict=True):
             key = (pid, profile)
@@ -860,7 +859,6 @@ class _Writer:
                 _("Personnes sans enfant scolarisé dans l'établissement (non importées)"),
                 str(len(ignored)),
             )
-        self._warn_lookalikes(resp)
         pk_of, created, updated = self._persons(
             Source.SIECLE_PERSONNE,
             ((i, row.values) for i, row in resp.persons.items()),
@@ -911,40 +909,6 @@ class _Writer:
             and profile == Profile.RESPONSABLE
             and pid not in protected,
         )
-
-    def _warn_lookalikes(self, resp: ResponsablesData) -> None:
-        """Same names and same phone or e-mail under two PERSONNE_IDs: probably one human twice.
-        Reported for a person to merge (regroupement), never merged here. Linear: each
-        (names, e-mail) and (names, mobile) is looked up once, never compared pairwise."""
-        folded: dict[str, str] = {}  # names repeat a lot: fold each spelling once
-        first_seen: dict[tuple[str, str, str], str] = {}
-        reported: set[tuple[str, str]] = set()
-
-        def fold(name: str) -> str:
-            result = folded.get(name)
-            if result is None:
-                result = folded[name] = ascii_fold(name).lower()
-            return result
-
-        for personne_id, row in resp.persons.items():
-            _civ, last, _usage, first, email, mobile, *_rest = row.values
-            if not email and not mobile:
-                continue
-            names = fold(last) + "|" + fold(first)
-            for contact in (email.lower(), mobile):
-                if not contact:
-                    continue
-                other = first_seen.setdefault((names, contact, ""), personne_id)
-                if other != personne_id and (other, personne_id) not in reported:
-                    reported.add((other, personne_id))
-                    self.report.warn(
-                        "lookalike",
-                        _(
-                            "Doublons probables (mêmes nom et prénom, même téléphone ou e-mail) : non fusionnés, "
-                            "à regrouper à la main si c'est la même personne"
-                        ),
-                        f"PERSONNE_ID {other} et {personne_id} ({first} {last})",
-                    )
 
     # --- CSV -------------------------------------------------------------------------------------
     def _csv(self) -> None:
@@ -1065,12 +1029,16 @@ FAST_ACCOUNTS_FROM = 2000
 def _create_accounts_fast(person_pks: list[int], names: dict[int, tuple[str, str, str]]) -> int:
     lock_identifiers()
     allocator = IdentifierAllocator(preload_all=True)
-    rows = []
-    for pk in person_pks:
-        first, last, usage = names[pk]
-        rows.append((allocator.allocate(first, usage or last), pk, UNUSABLE_PASSWORD))
-    insert_rows(User, ("username", "person", "password"), rows)
-    return len(rows)
+
+    # A generator: on PostgreSQL the server stores the first accounts while the next identifiers
+    # are being allocated (COPY streams).
+    def rows() -> Iterator[tuple[str, int, str]]:
+        for pk in person_pks:
+            first, last, usage = names[pk]
+            yield (allocator.allocate(first, usage or last), pk, UNUSABLE_PASSWORD)
+
+    insert_rows(User, ("username", "person", "password"), rows())
+    return len(person_pks)
 
 
 def _kind(profile: str) -> str:

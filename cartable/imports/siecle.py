@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartable.directory.models import Relationship, Source
+from cartable.lib.text import ascii_fold
 
 from . import values as v
 from .errors import ImportRefused, Report
@@ -154,7 +155,7 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
     structures: dict[str, list[tuple[str, str]]] = {}
     structure_lines: dict[str, int] = {}
     today = timezone.localdate()
-    for elem in doc.iter(("PARAMETRES", "ELEVE", "STRUCTURES_ELEVE")):
+    for elem in doc.iter(("PARAMETRES", "ELEVE", "STRUCTURES_ELEVE"), discard=("OPTION", "ADRESSE")):
         tag = elem.tag
         if tag == "ELEVE":
             if header is None:
@@ -261,7 +262,7 @@ def parse_responsables(doc: XmlDocument, report: Report, check_header: HeaderChe
     header: Header | None = None
     persons: dict[str, PersonRow] = {}
     links: dict[tuple[str, str], LinkRow] = {}
-    for elem in doc.iter(("PARAMETRES", "PERSONNE", "RESPONSABLE_ELEVE")):
+    for elem in doc.iter(("PARAMETRES", "PERSONNE", "RESPONSABLE_ELEVE"), discard=("ADRESSE",)):
         tag = elem.tag
         if tag == "RESPONSABLE_ELEVE":
             if header is None:
@@ -358,7 +359,43 @@ def parse_responsables(doc: XmlDocument, report: Report, check_header: HeaderChe
         else:
             data.persons[personne_id] = row
     data.links = list(links.values())
+    warn_lookalikes(data.persons, report)
     return data
+
+
+def warn_lookalikes(persons: dict[str, PersonRow], report: Report) -> None:
+    """Same names and same phone or e-mail under two PERSONNE_IDs: probably one human twice.
+    Reported for a person to merge (regroupement), never merged here. Linear: each
+    (names, e-mail) and (names, mobile) is looked up once, never compared pairwise."""
+    folded: dict[str, str] = {}  # names repeat a lot: fold each spelling once
+    first_seen: dict[tuple[str, str], str] = {}
+    reported: set[tuple[str, str]] = set()
+
+    def fold(name: str) -> str:
+        result = folded.get(name)
+        if result is None:
+            result = folded[name] = ascii_fold(name).lower()
+        return result
+
+    for personne_id, row in persons.items():
+        _civ, last, _usage, first, email, mobile, *_rest = row.values
+        if not email and not mobile:
+            continue
+        names = fold(last) + "|" + fold(first)
+        for contact in (email.lower(), mobile):
+            if not contact:
+                continue
+            other = first_seen.setdefault((names, contact), personne_id)
+            if other != personne_id and (other, personne_id) not in reported:
+                reported.add((other, personne_id))
+                report.warn(
+                    "lookalike",
+                    _(
+                        "Doublons probables (mêmes nom et prénom, même téléphone ou e-mail) : non fusionnés, "
+                        "à regrouper à la main si c'est la même personne"
+                    ),
+                    f"PERSONNE_ID {other} et {personne_id} ({first} {last})",
+                )
 
 
 def _level(f: dict, report: Report, label: str, line: int) -> int:
