@@ -30,6 +30,12 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _deliver_during_request(settings):
+    """Deliver e-mails and SMS synchronously after commit, so tests see them deterministically."""
+    settings.DELIVERY_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(request):
     """Throttling counters live in the cache (a database table here): start each test clean."""
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(

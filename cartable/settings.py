@@ -258,6 +258,9 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "cartable.delivery.deliver", "schedule": 60.0},
     "expire-accounts": {"task": "cartable.activation.expire_accounts", "schedule": 24 * 3600.0},
 }
+# Without a broker, deliver from a background thread of the web process (False: during the
+# request, as the tests do for determinism).
+DELIVERY_IN_BACKGROUND = env.bool("DELIVERY_IN_BACKGROUND", default=True)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
 # SMS_URL: unset/"outbox:" keeps SMS in the outbox (demo); https://user:token@gateway/send posts

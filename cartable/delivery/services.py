@@ -5,7 +5,7 @@
 
 Call them inside the transaction of the change they announce: the row commits or rolls back
 with it. After the commit, `kick()` asks the worker to deliver (a Celery task when a broker is
-configured, otherwise right away in the same process, as the demo does). `deliver_pending()`
+configured, otherwise a thread of the same process, as the demo does). `deliver_pending()`
 also runs on a schedule (`manage.py deliver_outbox`), which delivers whatever a crash left.
 Each message is tried up to settings.DELIVERY_MAX_ATTEMPTS times with growing delays.
 """
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 
+from django import db
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -65,7 +67,22 @@ def kick() -> None:
         except Exception:  # broker down: the scheduled run will deliver; never fail the request
             logger.exception("Delivery broker unreachable; the scheduled run will deliver")
             return
-    deliver_pending()
+    if settings.DELIVERY_IN_BACKGROUND:
+        # Without a broker, deliver from a thread so the response does not wait for SMTP or the
+        # SMS gateway: a page that queued a message must take as long as one that did not (no
+        # account enumeration by timing), and a slow mail server must not slow the site down.
+        threading.Thread(target=_deliver_in_thread, name="cartable-delivery", daemon=True).start()
+    else:
+        deliver_pending()
+
+
+def _deliver_in_thread() -> None:
+    try:
+        deliver_pending()
+    except Exception:  # the scheduled run retries; a thread must not die loudly
+        logger.exception("In-process delivery failed; the scheduled run will retry")
+    finally:
+        db.connection.close()
 
 
 def _retry_delay(attempts: int) -> datetime.timedelta:

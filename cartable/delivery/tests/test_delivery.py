@@ -95,3 +95,12 @@ def test_sms_gateway_posts_json(settings):
     assert received[0][1] == {"to": "+33699001122", "text": "Votre code : 123456"}
     assert received[0][0].startswith("Basic ")
     assert OutgoingSMS.objects.get().status == Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_background_delivery_does_not_hold_the_request(smtp_server, email_template, settings):
+    settings.DELIVERY_IN_BACKGROUND = True
+    with transaction.atomic():
+        services.queue_email("parent@example.org", email_template, {"name": "W"})
+    message = smtp_server.wait_for("parent@example.org")
+    assert message["Subject"] == "Bonjour W"
