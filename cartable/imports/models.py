@@ -24,7 +24,11 @@ class ImportRun(models.Model):
     )
     files = models.JSONField(_("fichiers"), default=list)
     status = models.CharField(_("état"), max_length=20, choices=Status.choices)
-    # {"created": {...}, "updated": {...}, "departed": {...}, "rejected": [...], "warnings": [...], "errors": [...]}
+    # Written by service.run_import (errors.Report.as_json): "created", "updated", "departed",
+    # "returned", "ignored", "rejected" each map a kind (pupils, responsables, staff, links,
+    # classes, accounts) to a count; "rejections" and "warnings" are lists of {code, message,
+    # count, examples}; "errors" a list of {file, line, column, element, message, text};
+    # also "files", "year", "dry_run", "duration_s", "timings".
     report = models.JSONField(_("compte rendu"), default=dict)
 
     class Meta:

@@ -67,6 +67,7 @@ class PupilRow(NamedTuple):
 
 
 class LinkRow(NamedTuple):
+    # Order matters: service._responsables unpacks (eleve_id, personne_id, line, *LINK_FIELDS).
     eleve_id: str
     personne_id: str
     line: int

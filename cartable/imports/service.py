@@ -842,14 +842,16 @@ class _Writer:
             self._responsable_memberships(legal, protected=set())
             return
 
+        # Links and persons are unpacked by position: from a worker they come as plain tuples
+        # (unpickling a named tuple per row costs a second on a large file).
         with_active_child: set[str] = set()
         unknown_pupil = 0
-        for link in resp.links:
-            pupil = pupil_pk.get(link.eleve_id)
+        for eleve_id, personne_id, *_rest in resp.links:
+            pupil = pupil_pk.get(eleve_id)
             if pupil is None:
                 unknown_pupil += 1
             elif pupil in active:
-                with_active_child.add(link.personne_id)
+                with_active_child.add(personne_id)
         existing_ids = self._existing_persons(Source.SIECLE_PERSONNE)
         ignored = [i for i in resp.persons if i not in with_active_child and i not in existing_ids]
         if ignored:
@@ -861,30 +863,30 @@ class _Writer:
             )
         pk_of, created, updated = self._persons(
             Source.SIECLE_PERSONNE,
-            ((i, row.values) for i, row in resp.persons.items()),
+            ((i, row[2]) for i, row in resp.persons.items()),
             creatable=with_active_child.__contains__,
         )
         self._tally_persons("responsables", created, updated)
         desired_links: dict[tuple[int, int], tuple] = {}
         legal = set()
         unknown_person = 0
-        for link in resp.links:
-            pupil = pupil_pk.get(link.eleve_id)
-            guardian = pk_of.get(link.personne_id)
+        for eleve_id, personne_id, line, *values in resp.links:
+            pupil = pupil_pk.get(eleve_id)
+            guardian = pk_of.get(personne_id)
             if pupil is None:
                 continue
             if guardian is None:
-                if link.personne_id not in resp.persons and link.personne_id not in resp.rejected_ids:
+                if personne_id not in resp.persons and personne_id not in resp.rejected_ids:
                     unknown_person += 1
                     self.report.reject(
                         "links",
                         "unknown_person",
                         _("Liens vers une PERSONNE_ID absente de la liste PERSONNES"),
-                        f"ligne {link.line} : PERSONNE_ID {link.personne_id}",
+                        f"ligne {line} : PERSONNE_ID {personne_id}",
                     )
                 continue
-            desired_links[(pupil, guardian)] = link.values()
-            if link.level == Guardianship.Level.LEGAL and pupil in active:
+            desired_links[(pupil, guardian)] = tuple(values)  # LINK_FIELDS, level first
+            if values[0] == Guardianship.Level.LEGAL and pupil in active:
                 legal.add(guardian)
         if unknown_pupil:
             self.report.add("ignored", "links", unknown_pupil)
