@@ -16,7 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -49,6 +50,21 @@ from .services import audit
 
 # The console's home page links to the activation dashboard (the template adds one box).
 admin.site.index_template = "admin/accounts/index.html"
+
+
+class ConsoleLoginForm(AdminAuthenticationForm):
+    """Provisional credentials log in nowhere, the console included: the account is activated first."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)  # inactive or non-staff: Django's generic refusal
+        if user.activated_at is None:
+            raise ValidationError(
+                _("Ce mot de passe est provisoire : activez d'abord votre compte (« Activer mon compte » sur le portail)."),
+                code="not_activated",
+            )
+
+
+admin.site.login_form = ConsoleLoginForm
 
 
 class AccountProfileFilter(ProfileFilter):

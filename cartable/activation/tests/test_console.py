@@ -256,3 +256,11 @@ def test_only_a_superuser_deletes_a_version_nobody_accepted(console, client, sup
 def test_teachers_have_no_charter_screen(client, teacher):
     client.force_login(teacher)
     assert client.get(reverse("admin:accounts_charter_changelist")).status_code == 302  # to the console login
+
+
+def test_provisional_credentials_do_not_open_the_console(client, etab, charter):
+    staff = make_user("anne.direction", Profile.DIRECTION, etab, is_staff=True, password=None, activated=False)
+    [(staff, provisional)] = issue_provisional_credentials([staff], actor=None)
+    response = client.post(reverse("admin:login"), {"username": staff.username, "password": provisional})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert "activez d'abord votre compte" in response.content.decode().replace("&#x27;", "'")
