@@ -103,8 +103,8 @@ def generate(n: int, out: Path, seed: int = 2026) -> dict[str, Path]:
     )
 
     # Families: mostly one child here, some siblings; 1 or 2 legal representatives, some contacts.
-    pupils = []  # (eleve_id, first, last, sex, birth, division, mef, latin)
-    families = []  # list of (children ids, persons [(pid, civ, last, usage, first, level, parente)])
+    pupils: list[tuple[str, str, str, str, str, str, str, bool]] = []  # id, first, last, sex, birth, class, MEF, latin
+    families: list[tuple[list[str], list[tuple[str, str, str, str, str, int, str]]]] = []  # children, persons
     eleve_id, personne_id = 2_000_000, 5_000_000
     while len(pupils) < n:
         family_name = rng.choice(LAST_NAMES)
@@ -203,22 +203,22 @@ def generate(n: int, out: Path, seed: int = 2026) -> dict[str, Path]:
         f.write("    </PERSONNES>\n    <RESPONSABLES>\n")
         for children, persons in families:
             for eid in children:
-                for k, (pid, _civ, _last, _usage, _first, level, parente) in enumerate(persons):
+                for rank, (person_id, _civ, _last, _usage, _first, resp_level, parente) in enumerate(persons):
                     f.write(
                         f"      <RESPONSABLE_ELEVE>\n        <ELEVE_ID>{eid}</ELEVE_ID>\n"
-                        f"        <PERSONNE_ID>{pid}</PERSONNE_ID>\n"
-                        f"        <NIVEAU_RESPONSABILITE>{level}</NIVEAU_RESPONSABILITE>\n"
+                        f"        <PERSONNE_ID>{person_id}</PERSONNE_ID>\n"
+                        f"        <NIVEAU_RESPONSABILITE>{resp_level}</NIVEAU_RESPONSABILITE>\n"
                         f"        <CODE_PARENTE>{parente}</CODE_PARENTE>\n"
-                        f"        <PAIE_FRAIS_SCOLAIRES>{1 if k == 0 else 0}</PAIE_FRAIS_SCOLAIRES>\n"
-                        f"        <PERCOIT_LES_AIDES>{'true' if k == 0 else 'false'}</PERCOIT_LES_AIDES>\n"
-                        f"        <HEBERGE_ELEVE>{'true' if level == 1 else 'false'}</HEBERGE_ELEVE>\n"
-                        f"        <A_CONTACTER_EN_PRIORITE>{'true' if k == 0 else 'false'}</A_CONTACTER_EN_PRIORITE>\n"
+                        f"        <PAIE_FRAIS_SCOLAIRES>{1 if rank == 0 else 0}</PAIE_FRAIS_SCOLAIRES>\n"
+                        f"        <PERCOIT_LES_AIDES>{'true' if rank == 0 else 'false'}</PERCOIT_LES_AIDES>\n"
+                        f"        <HEBERGE_ELEVE>{'true' if resp_level == 1 else 'false'}</HEBERGE_ELEVE>\n"
+                        f"        <A_CONTACTER_EN_PRIORITE>{'true' if rank == 0 else 'false'}</A_CONTACTER_EN_PRIORITE>\n"
                         "      </RESPONSABLE_ELEVE>\n"
                     )
         f.write("    </RESPONSABLES>\n    <ADRESSES>\n")
-        for k in range(len(families)):
+        for number in range(len(families)):
             f.write(
-                f'      <ADRESSE ADRESSE_ID="{9_000_001 + k}">\n        <LIGNE1_ADRESSE>{k % 200 + 1} RUE DES ÉCOLES</LIGNE1_ADRESSE>\n'
+                f'      <ADRESSE ADRESSE_ID="{9_000_001 + number}">\n        <LIGNE1_ADRESSE>{number % 200 + 1} RUE DES ÉCOLES</LIGNE1_ADRESSE>\n'
                 "        <LIGNE2_ADRESSE></LIGNE2_ADRESSE>\n        <CODE_POSTAL>96100</CODE_POSTAL>\n"
                 "        <CODE_PAYS>100</CODE_PAYS>\n        <LL_PAYS>FRANCE</LL_PAYS>\n"
                 "        <LIBELLE_POSTAL>FICTIVILLE</LIBELLE_POSTAL>\n      </ADRESSE>\n"
@@ -260,7 +260,7 @@ def generate(n: int, out: Path, seed: int = 2026) -> dict[str, Path]:
                 f"        <LIBELLE_EDITION>{label}</LIBELLE_EDITION>\n      </MATIERE>\n"
             )
         f.write("    </MATIERES>\n  </NOMENCLATURES>\n  <DONNEES>\n    <INDIVIDUS>\n")
-        main = {}
+        main: dict[str, list[str]] = {}
         for k in range(n_divisions):
             main.setdefault(teacher_of[(k, SUBJECTS[k % len(SUBJECTS)][0])], []).append(divisions[k][0])
         for s, first, last, sex, function in staff:
@@ -292,8 +292,8 @@ def generate(n: int, out: Path, seed: int = 2026) -> dict[str, Path]:
                 f"          <SERVICES>\n{services}          </SERVICES>\n        </DIVISION>\n"
             )
         f.write("      </DIVISIONS>\n      <GROUPES>\n")
-        latin = sorted({code for (_e, _f, _l, _s, _b, code, _m, is_latin) in pupils if is_latin})
-        for code in latin:
+        latin_codes = sorted({code for (_e, _f, _l, _s, _b, code, _m, is_latin) in pupils if is_latin})
+        for code in latin_codes:
             k = next(i for i, d in enumerate(divisions) if d[0] == code)
             f.write(
                 f'        <GROUPE CODE="{code}_LATIN">\n          <LIBELLE_LONG>LATIN {code}</LIBELLE_LONG>\n'
@@ -447,15 +447,19 @@ def main() -> None:
             for n in sizes:
                 url = _fresh_database(db, Path(tmp))
                 env = {**os.environ, "DATABASE_URL": url, "CARTABLE_VAR_DIR": tmp, "LOG_LEVEL": "ERROR"}
+                load_before = os.getloadavg()[0]
                 result, wall, rss = _measure(
                     [sys.executable, str(Path(__file__).resolve()), "--child", url, str(data[n])], env
                 )
+                result["load_average_before"] = round(load_before, 2)
+                result["load_average_after"] = round(os.getloadavg()[0], 2)
                 key = f"{db}_{_label(n)}"
                 figures[f"{key}_s"] = result["seconds"]
                 figures[f"{key}_peak_mib"] = round(rss, 1)
                 details[key] = {**result, "process_wall_s": round(wall, 2)}
                 print(f"{key}: {result['seconds']} s, peak {rss:.0f} MiB, second run {result['second_run_seconds']} s "
-                      f"({result['second_run_changes']} changes), status {result['status']}", flush=True)
+                      f"({result['second_run_changes']} changes), status {result['status']}, "
+                      f"load {result['load_average_before']} -> {result['load_average_after']}", flush=True)
 
     baseline = {k: v for k, v in figures.items() if k.endswith("_100k_s")}
     ratios = []

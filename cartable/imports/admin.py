@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -14,6 +14,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cartable.accounts.models import User
 from cartable.directory.scoping import managed_etablissements
 
 from .errors import summary_lines
@@ -95,7 +96,10 @@ class ImportRunAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             etablissement = form.cleaned_data["etablissement"]
             run = run_import(
-                etablissement, form.cleaned_data["files"], actor=request.user, dry_run=form.cleaned_data["dry_run"]
+                etablissement,
+                form.cleaned_data["fichiers"],
+                actor=cast(User, request.user),
+                dry_run=form.cleaned_data["dry_run"],
             )
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),

@@ -19,7 +19,7 @@ import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 from django.utils import timezone
@@ -27,6 +27,10 @@ from django.utils import timezone
 
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
+    return [cast(models.Field, model._meta.get_field(name)) for name in names]
 
 
 def _converters(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | None]:
@@ -74,7 +78,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     `rows` must be tuples (the constant columns are appended with tuple addition, in C)."""
     opts = model._meta
     now = timezone.now()
-    given = [opts.get_field(c) for c in columns]
+    given = _fields(model, columns)
     given_names = {f.name for f in given}
     others = [f for f in opts.concrete_fields if not f.primary_key and f.name not in given_names]
     constants = [f.get_db_prep_save(_default(f, now), connection) for f in others]
@@ -93,7 +97,8 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
                     copy.write_row(row)
         else:
             placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", full_rows)  # noqa: S608
+            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+            cursor.executemany(sql, cast(Any, full_rows))  # an iterator: the driver consumes it row by row
 
 
 def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -101,9 +106,9 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     if not rows:
         return
     opts = model._meta
-    fields = [opts.get_field(c) for c in columns]
+    fields = _fields(model, columns)
     table = _quote(opts.db_table)
-    pk = _quote(opts.pk.column)
+    pk = _quote(cast(str, opts.pk.column))
     converters = _converters(fields) + [None]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(rows) > 500:
@@ -122,13 +127,14 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             cursor.execute("DROP TABLE _cartable_update")
         else:
             sets = ", ".join(f"{_quote(f.column)} = %s" for f in fields)
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", _convert(rows, converters))  # noqa: S608
+            sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608
+            cursor.executemany(sql, cast(Any, _convert(rows, converters)))
 
 
 def delete_ids(model: type[models.Model], ids: Sequence[int], batch: int = 900) -> None:
     """DELETE by primary key in batches (SQLite caps the number of parameters)."""
     table = _quote(model._meta.db_table)
-    pk = _quote(model._meta.pk.column)
+    pk = _quote(cast(str, model._meta.pk.column))
     with connection.cursor() as cursor:
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]
@@ -166,7 +172,7 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     if count <= 0:
         return []
     table = model._meta.db_table
-    column = model._meta.pk.column
+    column = cast(str, model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

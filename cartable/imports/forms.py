@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +34,8 @@ class ImportForm(forms.Form):
     etablissement = forms.ModelChoiceField(
         label=_("Établissement"), queryset=Etablissement.objects.none(), empty_label=None
     )
-    files = MultipleFileField(
+    # Not "files": forms already have a `files` attribute (the uploaded data).
+    fichiers = MultipleFileField(
         label=_("Fichiers"),
         help_text=_(
             "ElevesSansAdresses.xml (ou ElevesAvecAdresses), ResponsablesAvecAdresses.xml, "
@@ -50,4 +51,4 @@ class ImportForm(forms.Form):
     def __init__(self, *args: Any, etablissements: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the établissements this user manages: another one is not even a valid choice.
-        self.fields["etablissement"].queryset = etablissements
+        cast(forms.ModelChoiceField, self.fields["etablissement"]).queryset = etablissements

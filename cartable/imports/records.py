@@ -28,7 +28,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 # Column widths of Person, to cut over-long values instead of failing on PostgreSQL.
-MAX_LENGTHS = {f.name: f.max_length for f in Person._meta.get_fields() if getattr(f, "max_length", None)}
+MAX_LENGTHS: dict[str, int] = {f.name: f.max_length for f in Person._meta.concrete_fields if f.max_length}
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ from lxml import etree
 from .errors import ImportRefused
 
 ProgressHook = Callable[[int], None]
+Opener = Callable[[], Any]  # returns a readable binary stream (a file, an upload, a zip member)
 
 # The prolog (XML declaration, comments) of a real export is about 50 bytes; past this we stop
 # looking for the root element rather than read an arbitrarily long prolog.
@@ -100,7 +101,7 @@ class InputFile:
 
     name: str
     size: int | None
-    _opener: Callable[[], IO[bytes]]
+    _opener: Opener
     member: str = ""
     path: str | None = None  # on disk (a path, or a large upload's temporary file)
 
@@ -122,9 +123,11 @@ def open_input(obj: Any) -> InputFile:
         path = Path(obj)
         if not path.is_file():
             raise ImportRefused(_("Fichier introuvable."), file=str(path))
-        name, size, on_disk = path.name, path.stat().st_size, str(path)
+        name = path.name
+        on_disk: str | None = str(path)
+        size: int | None = path.stat().st_size
 
-        def opener() -> IO[bytes]:
+        def opener() -> Any:
             return path.open("rb")
     else:
         name = os.path.basename(getattr(obj, "name", "") or "fichier")
@@ -132,7 +135,7 @@ def open_input(obj: Any) -> InputFile:
         temporary = getattr(obj, "temporary_file_path", None)
         on_disk = temporary() if callable(temporary) else None
 
-        def opener() -> IO[bytes]:
+        def opener() -> Any:
             # Uploaded files are re-read (sniffing, then parsing): rewind, never close them here.
             obj.seek(0)
             return _Unclosable(obj)
@@ -180,7 +183,7 @@ class _Unclosable(io.RawIOBase):
         pass
 
 
-def _open_zip(name: str, size: int | None, opener: Callable[[], IO[bytes]]) -> InputFile:
+def _open_zip(name: str, size: int | None, opener: Opener) -> InputFile:
     """Exports come zipped, one XML per archive: accept exactly one member, capped in size."""
     try:
         with opener() as raw, zipfile.ZipFile(raw) as archive:
@@ -210,7 +213,7 @@ def _open_zip(name: str, size: int | None, opener: Callable[[], IO[bytes]]) -> I
         )
     member = info.filename
 
-    def member_opener() -> IO[bytes]:
+    def member_opener() -> Any:
         raw = opener()
         archive = zipfile.ZipFile(raw)
         stream = archive.open(info)

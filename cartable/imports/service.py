@@ -3,8 +3,10 @@
 Steps of `run_import`:
 1. open every file (zip member, size cap), recognise it by content (XML root, CSV header);
 2. parse them all, STS first, then Eleves, then Responsables, checking each file's UAI against
-   the établissement as soon as its PARAMETRES are read (a wrong file fails in milliseconds);
-3. if anything is ambiguous (duplicate ids, malformed XML, a bad CSV line…) refuse the whole import;
+   the établissement as soon as its PARAMETRES are read (a wrong file fails in milliseconds).
+   A large Responsables file is parsed by a worker process meanwhile (see _offload);
+3. if anything is ambiguous (duplicate ids, malformed XML, a bad CSV line…) refuse the whole import
+   (a refusal from the worker arrives during step 4 and rolls the transaction back);
 4. otherwise write everything in one transaction: subjects, classes and groups, staff, pupils,
    responsables and links, then accounts for newcomers and console access for the staff;
 5. record an ImportRun with the report (also for refusals and dry runs, which roll back).
@@ -20,13 +22,14 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartable.accounts.identifiers import IdentifierAllocator, lock_identifiers
 from cartable.accounts.models import User
@@ -59,14 +62,22 @@ from .sts import parse_sts
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-"""progress(step, done, total): 'Lecture…' in bytes, then 'Enregistrement…' in steps."""
+"""progress(step, done, total): first "Lecture des fichiers" in bytes, then one call per writing
+step ("Élèves", "Responsables"…) counted in steps, last "Terminé"."""
 
 BATCH = 2000
+# (person, profile) -> (division, MEF, function, groups or None when the source does not give them)
+Desired = Mapping[tuple[int, str], tuple[int | None, str, str, frozenset[int] | None]]
 STAFF_PROFILES = frozenset(
     {Profile.ENSEIGNANT, Profile.DIRECTION, Profile.VIE_SCOLAIRE, Profile.SECRETARIAT, Profile.PERSONNEL}
 )
 ORDER = {"sts": 0, "eleves": 1, "responsables": 2, "csv": 3}
-KIND_NAMES = {"sts": "STS-web (personnels)", "eleves": "SIECLE élèves", "responsables": "SIECLE responsables", "csv": "CSV"}
+KIND_NAMES = {
+    "sts": gettext_lazy("STS-web (personnels)"),
+    "eleves": gettext_lazy("SIECLE élèves"),
+    "responsables": gettext_lazy("SIECLE responsables"),
+    "csv": gettext_lazy("CSV"),
+}
 
 
 @dataclass
@@ -280,6 +291,7 @@ def _offload(etablissement: Etablissement, identified: list[tuple[str, InputFile
     if len(large) < 2 or (os.cpu_count() or 1) < 2:
         return None
     kind, inp = "responsables", large["responsables"]
+    assert inp.path is not None
     etab = {"uai": etablissement.uai, "name": etablissement.name, "current_year": etablissement.current_year}
     return worker.start(kind, inp.path, etab, max_bytes()), inp, kind
 
@@ -502,7 +514,7 @@ class _Writer:
         self,
         kind: str,
         source: str,
-        desired: dict[tuple[int, str], tuple[int | None, str, str, frozenset[int] | None]],
+        desired: Desired,
         in_scope: Callable[[int, str, str], bool],
     ) -> None:
         """Make the memberships in scope match `desired` ((person, profile) -> division, MEF,
@@ -635,11 +647,11 @@ class _Writer:
                     for code in codes:
                         divisions.setdefault(code, None)
         if sts:
-            for code, row in sts.divisions.items():
-                divisions[code] = (row.label, row.mef_code)
-            for code, row in sts.groups.items():
-                groups[code] = (row.label, "")
-                for division in row.divisions:
+            for code, structure in sts.divisions.items():
+                divisions[code] = (structure.label, structure.mef_code)
+            for code, structure in sts.groups.items():
+                groups[code] = (structure.label, "")
+                for division in structure.divisions:
                     divisions.setdefault(division, None)
         self.division_pk = self._sync_structures(Division, divisions, with_mef=True)
         self.group_pk = self._sync_structures(Group, groups, with_mef=False)
@@ -662,7 +674,7 @@ class _Writer:
         self.subject_pk = {code: pk for code, (pk, *_rest) in existing.items()}
         self.subject_pk.update((s.code, s.pk) for s in creates)
 
-    def _sync_structures(self, model: type, wanted: dict[str, tuple[str, str] | None], *, with_mef: bool) -> dict[str, int]:
+    def _sync_structures(self, model: Any, wanted: dict[str, tuple[str, str] | None], *, with_mef: bool) -> dict[str, int]:
         fields = ["label", "mef_code"] if with_mef else ["label"]
         existing = {
             row[1]: row
@@ -748,7 +760,7 @@ class _Writer:
 
     def _main_teachers(self, sts: StsData, pk_of: dict[str, int]) -> None:
         through = Division.main_teachers.through
-        wanted = set()
+        wanted: set[tuple[int, int]] = set()
         for code, teachers in sts.main_teachers.items():
             division = self.division_pk.get(code)
             if division is None:
@@ -797,7 +809,7 @@ class _Writer:
             creatable=lambda i: eleves.pupils[i].active,
         )
         self._tally_persons("pupils", created, updated)
-        desired = {}
+        desired: dict[tuple[int, str], tuple[int | None, str, str, frozenset[int] | None]] = {}
         for eleve_id, row in eleves.pupils.items():
             if row.active:
                 groups = frozenset(self.group_pk[g] for g in row.groups)
@@ -847,10 +859,10 @@ class _Writer:
         with_active_child: set[str] = set()
         unknown_pupil = 0
         for eleve_id, personne_id, *_rest in resp.links:
-            pupil = pupil_pk.get(eleve_id)
-            if pupil is None:
+            child = pupil_pk.get(eleve_id)
+            if child is None:
                 unknown_pupil += 1
-            elif pupil in active:
+            elif child in active:
                 with_active_child.add(personne_id)
         existing_ids = self._existing_persons(Source.SIECLE_PERSONNE)
         ignored = [i for i in resp.persons if i not in with_active_child and i not in existing_ids]
@@ -871,11 +883,11 @@ class _Writer:
         legal = set()
         unknown_person = 0
         for eleve_id, personne_id, line, *values in resp.links:
-            pupil = pupil_pk.get(eleve_id)
-            guardian = pk_of.get(personne_id)
-            if pupil is None:
+            known_pupil = pupil_pk.get(eleve_id)
+            guardian_pk = pk_of.get(personne_id)
+            if known_pupil is None:
                 continue
-            if guardian is None:
+            if guardian_pk is None:
                 if personne_id not in resp.persons and personne_id not in resp.rejected_ids:
                     unknown_person += 1
                     self.report.reject(
@@ -885,9 +897,9 @@ class _Writer:
                         f"ligne {line} : PERSONNE_ID {personne_id}",
                     )
                 continue
-            desired_links[(pupil, guardian)] = tuple(values)  # LINK_FIELDS, level first
-            if values[0] == Guardianship.Level.LEGAL and pupil in active:
-                legal.add(guardian)
+            desired_links[(known_pupil, guardian_pk)] = tuple(values)  # LINK_FIELDS, level first
+            if values[0] == Guardianship.Level.LEGAL and known_pupil in active:
+                legal.add(guardian_pk)
         if unknown_pupil:
             self.report.add("ignored", "links", unknown_pupil)
             self.report.warn(
@@ -902,7 +914,7 @@ class _Writer:
     def _responsable_memberships(self, legal: set[int], protected: set[int]) -> None:
         """Legal representatives of an active pupil are members (and get an account); others
         (contacts, parents whose children all left) are not, or no longer."""
-        desired = {(pid, Profile.RESPONSABLE): (None, "", "", None) for pid in legal}
+        desired: Desired = {(pid, str(Profile.RESPONSABLE)): (None, "", "", None) for pid in legal}
         self._memberships(
             "responsables",
             Source.SIECLE_PERSONNE,
@@ -964,12 +976,11 @@ class _Writer:
         for kind in ("pupils", "staff"):
             profiles = {p for p in data.profiles if _kind(p) == kind}
             if profiles:
-                self._memberships(
-                    kind,
-                    Source.CSV,
-                    desired.get(kind, {}),
-                    lambda pid, profile, source, profiles=profiles: source == Source.CSV and profile in profiles,
-                )
+
+                def in_scope(pid: int, profile: str, source: str, profiles: set[str] = profiles) -> bool:
+                    return source == Source.CSV and profile in profiles
+
+                self._memberships(kind, Source.CSV, desired.get(kind, {}), in_scope)
         if Profile.ENSEIGNANT in data.profiles:
             self.tally["staff"].updated.update(self._teachings(Source.CSV, teachings))
         if Profile.RESPONSABLE in data.profiles:

@@ -222,11 +222,11 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
         raise _missing_parameters(label)
 
     data = ElevesData(header)
-    for eleve_id, (line, values, mef_code, left_on) in pupils.items():
-        if values is None:
+    for eleve_id, (line, pupil_values, mef_code, left_on) in pupils.items():
+        if pupil_values is None:
             data.rejected_ids.add(eleve_id)
             continue
-        found = structures.get(eleve_id, ())
+        found = structures.get(eleve_id, [])
         divisions = list(dict.fromkeys(c for c, t in found if t == "D" and c.lower() != INACTIVE_DIVISION))
         if len(divisions) > 1:
             report.reject(
@@ -241,7 +241,7 @@ def parse_eleves(doc: XmlDocument, report: Report, check_header: HeaderCheck) ->
         groups = tuple(dict.fromkeys(c for c, t in found if t == "G")) if placed else ()
         active = placed and not (left_on and left_on < today)
         data.pupils[eleve_id] = PupilRow(
-            eleve_id, line, values, mef_code, left_on, divisions[0] if placed else "", groups, placed, active
+            eleve_id, line, pupil_values, mef_code, left_on, divisions[0] if placed else "", groups, placed, active
         )
     unknown = [i for i in structures if i not in pupils]
     for eleve_id in unknown[:20]:

@@ -56,6 +56,7 @@ def _parse(kind: str, path: str, etablissement: dict[str, Any], max_bytes: int) 
 
     report = Report()
     etab = SimpleNamespace(**etablissement)
+    data: Any
     try:
         inp = open_input(path)
         with XmlDocument(inp) as doc:

@@ -27,7 +27,7 @@ def test_secretary_imports_into_her_etablissement(client, secretary, etab, other
     page = client.get(reverse(UPLOAD))
     assert page.status_code == 200
     assert list(page.context["form"].fields["etablissement"].queryset) == [etab]
-    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "files": uploads(samples_dir)})
+    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "fichiers": uploads(samples_dir)})
     assert response.status_code == 200
     content = response.content.decode()
     assert "Import réussi" in content
@@ -39,7 +39,7 @@ def test_secretary_imports_into_her_etablissement(client, secretary, etab, other
 
 def test_secretary_cannot_import_into_another_etablissement(client, secretary, other_etab, samples_dir):
     client.force_login(secretary)
-    response = client.post(reverse(UPLOAD), {"etablissement": other_etab.pk, "files": uploads(samples_dir)})
+    response = client.post(reverse(UPLOAD), {"etablissement": other_etab.pk, "fichiers": uploads(samples_dir)})
     assert response.status_code == 200
     assert "etablissement" in response.context["form"].errors
     assert not ImportRun.objects.exists() and not Person.objects.filter(origin_id="1990038").exists()
@@ -47,7 +47,7 @@ def test_secretary_cannot_import_into_another_etablissement(client, secretary, o
 
 def test_dry_run_from_the_console(client, secretary, etab, samples_dir):
     client.force_login(secretary)
-    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "files": uploads(samples_dir), "dry_run": "on"})
+    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "fichiers": uploads(samples_dir), "dry_run": "on"})
     assert "Essai à blanc" in response.content.decode()
     assert ImportRun.objects.get().status == ImportRun.Status.DRY_RUN
     assert not Person.objects.filter(origin_id="1990038").exists()
@@ -56,7 +56,7 @@ def test_dry_run_from_the_console(client, secretary, etab, samples_dir):
 def test_refusal_is_shown_with_file_and_line(client, secretary, etab):
     client.force_login(secretary)
     bad = SimpleUploadedFile("ElevesSansAdresses.xml", b'<?xml version="1.0"?>\n<BEE_ELEVES>\n<PARAMETRES>', "text/xml")
-    content = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "files": [bad]}).content.decode()
+    content = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "fichiers": [bad]}).content.decode()
     assert "Import refusé : rien n'a été importé" in content
     assert "ElevesSansAdresses.xml, ligne 3" in content
 
@@ -81,7 +81,7 @@ def test_staff_without_console_profile_is_refused(client, teacher):
 def test_csrf_is_required(secretary, etab, samples_dir):
     client = Client(enforce_csrf_checks=True)
     client.force_login(secretary)
-    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "files": uploads(samples_dir)})
+    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "fichiers": uploads(samples_dir)})
     assert response.status_code == 403
     assert not ImportRun.objects.exists()
 

@@ -114,7 +114,7 @@ class Command(BaseCommand):
             ImportRun.Status.SUCCEEDED: _("Import réussi"),
             ImportRun.Status.DRY_RUN: _("Essai à blanc (rien n'a été enregistré)"),
             ImportRun.Status.FAILED: _("Import refusé"),
-        }[run.status]
+        }[ImportRun.Status(run.status)]
         year = report.get("year")
         line = _("%(status)s : %(name)s (%(uai)s)") % {
             "status": status,
