@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,6 +174,8 @@ TOKEN_LIFETIMES_SECONDS = {
 # Activation (first connection): is a personal e-mail address required (seed 001) or optional,
 # with two secret questions instead (seed 003)?
 ACTIVATION_EMAIL_REQUIRED = env.bool("ACTIVATION_EMAIL_REQUIRED", default=False)
+# A started activation (after the letter's password was accepted) stays usable this long.
+ACTIVATION_FLOW_SECONDS = env.int("ACTIVATION_FLOW_SECONDS", default=3600)
 # Wrong birth dates a parent may type during activation before being blocked for a while.
 BIRTHDATE_MAX_FAILURES = env.int("BIRTHDATE_MAX_FAILURES", default=5)
 BIRTHDATE_LOCK_SECONDS = env.int("BIRTHDATE_LOCK_SECONDS", default=15 * 60)
@@ -256,13 +259,17 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "cartable.delivery.deliver", "schedule": 60.0},
-    "expire-accounts": {"task": "cartable.activation.expire_accounts", "schedule": 24 * 3600.0},
+    # Every night at 3:00 (Europe/Paris), as the README's cron line.
+    "expire-accounts": {"task": "cartable.activation.expire_accounts", "schedule": crontab(hour=3, minute=0)},
+    "prune-outbox": {"task": "cartable.delivery.prune", "schedule": crontab(hour=3, minute=30)},
 }
 # Without a broker, deliver from a background thread of the web process (False: during the
 # request, as the tests do for determinism).
 DELIVERY_IN_BACKGROUND = env.bool("DELIVERY_IN_BACKGROUND", default=True)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
+# Sent and abandoned messages (which hold addresses and texts) are deleted after this many days.
+DELIVERY_RETENTION_DAYS = env.int("DELIVERY_RETENTION_DAYS", default=30)
 # SMS_URL: unset/"outbox:" keeps SMS in the outbox (demo); https://user:token@gateway/send posts
 # {"to", "text"} as JSON to a generic HTTP gateway.
 SMS_URL = env.str("SMS_URL", default="outbox:")

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
 
 from cartable.lib.text import ascii_fold
 
-from .models import User
+from .models import AuditEvent, User
+
+# Audit actions whose target identifier stays reserved although its account row is gone.
+RETIRED_ACTIONS = ("account.deleted",)
 
 PART_MAX = 30
 _NON_LETTERS = re.compile(r"[^a-z]+")
@@ -49,6 +53,7 @@ class IdentifierAllocator:
         self._loaded_all = preload_all
         if preload_all:
             self._absorb(User.objects.values_list("username", flat=True).iterator(chunk_size=10000))
+            self._absorb(self._retired().iterator(chunk_size=10000))
 
     def _absorb(self, usernames: Iterable[str]) -> None:
         for username in usernames:
@@ -60,11 +65,17 @@ class IdentifierAllocator:
             if n > self._highest.get(base, 0):
                 self._highest[base] = n
 
+    @staticmethod
+    def _retired() -> Any:
+        """Identifiers of deleted accounts: never handed to someone else."""
+        return AuditEvent.objects.filter(action__in=RETIRED_ACTIONS).values_list("target_username", flat=True)
+
     def allocate(self, first_name: str, last_name: str) -> str:
         base = base_identifier(first_name, last_name)
         if base not in self._highest and not self._loaded_all:
             self._highest[base] = 0
             self._absorb(User.objects.filter(username__startswith=base).values_list("username", flat=True))
+            self._absorb(self._retired().filter(target_username__startswith=base))
         n = self._highest.get(base, 0) + 1
         self._highest[base] = n
         return base if n == 1 else f"{base}{n}"

@@ -34,7 +34,7 @@ PASSWORD = "password"  # noqa: S105 - a step name, not a secret
 
 def flow_seconds() -> int:
     """How long a started activation stays usable (it is restarted with the letter's password)."""
-    return getattr(settings, "ACTIVATION_FLOW_SECONDS", 3600)
+    return settings.ACTIVATION_FLOW_SECONDS
 
 
 @dataclass

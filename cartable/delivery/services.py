@@ -150,3 +150,13 @@ def _deliver_batch(model: type[OutgoingEmail] | type[OutgoingSMS], limit: int) -
 def deliver_pending(limit: int = 200) -> int:
     """Deliver due e-mails and SMS; returns how many were sent. Safe to run concurrently."""
     return _deliver_batch(OutgoingEmail, limit) + _deliver_batch(OutgoingSMS, limit)
+
+
+def prune(now: datetime.datetime | None = None) -> int:
+    """Delete sent and abandoned messages older than DELIVERY_RETENTION_DAYS (they hold
+    addresses and texts that are personal data); pending ones are never deleted."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.DELIVERY_RETENTION_DAYS)
+    deleted = 0
+    for model in (OutgoingEmail, OutgoingSMS):
+        deleted += model.objects.filter(status__in=[Status.SENT, Status.FAILED], created_at__lt=cutoff).delete()[0]
+    return deleted

@@ -37,6 +37,7 @@ from cartable.accounts import tokens
 from cartable.accounts.models import User
 from cartable.accounts.policy import current_policy
 from cartable.accounts.questions import QUESTIONS
+from cartable.activation.decorators import charter_required
 from cartable.recovery import limits
 from cartable.recovery import services as recovery
 
@@ -79,6 +80,7 @@ def _profile_page(request: HttpRequest, *, mobile_form: MobileChangeForm | None 
 
 
 @login_required
+@charter_required
 @never_cache
 @require_http_methods(["GET"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -86,6 +88,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @sensitive_post_parameters(f"{MOBILE}-mot_de_passe_actuel")
 @never_cache
 @require_POST
@@ -102,6 +105,7 @@ def mobile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @sensitive_post_parameters(f"{CODE}-code")
 @never_cache
 @require_POST
@@ -123,6 +127,7 @@ def mobile_confirm(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @never_cache
 @require_http_methods(["GET"])
 def children(request: HttpRequest) -> HttpResponse:
@@ -151,6 +156,7 @@ def _security_page(request: HttpRequest, **forms: Any) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @never_cache
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
@@ -158,6 +164,7 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @sensitive_post_parameters(
     f"{PASSWORD}-mot_de_passe_actuel", f"{PASSWORD}-nouveau_mot_de_passe", f"{PASSWORD}-confirmation"
 )
@@ -175,6 +182,7 @@ def password(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @sensitive_post_parameters(f"{EMAIL}-mot_de_passe_actuel")
 @never_cache
 @require_POST
@@ -194,6 +202,7 @@ def email(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @sensitive_post_parameters(
     f"{QUESTIONS_PREFIX}-mot_de_passe_actuel", f"{QUESTIONS_PREFIX}-reponse_1", f"{QUESTIONS_PREFIX}-reponse_2"
 )
@@ -226,6 +235,7 @@ def email_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@charter_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def email_confirm(request: HttpRequest) -> HttpResponse:

@@ -90,3 +90,13 @@ def test_other_fields_still_save(pupil):
     pupil.save()
     pupil.refresh_from_db()
     assert pupil.email == "lea@example.invalid"
+
+
+def test_deleted_accounts_identifier_is_not_reused(db):
+    from cartable.accounts.identifiers import IdentifierAllocator
+    from cartable.accounts.models import AuditEvent
+
+    AuditEvent.objects.create(action="account.deleted", target_username="lea.martin2")
+    User.objects.create(username="lea.martin")
+    assert IdentifierAllocator().allocate("Léa", "Martin") == "lea.martin3"
+    assert IdentifierAllocator(preload_all=True).allocate("Léa", "Martin") == "lea.martin3"

@@ -104,3 +104,13 @@ def test_background_delivery_does_not_hold_the_request(smtp_server, email_templa
         services.queue_email("parent@example.org", email_template, {"name": "W"})
     message = smtp_server.wait_for("parent@example.org")
     assert message["Subject"] == "Bonjour W"
+
+
+@pytest.mark.django_db
+def test_prune_keeps_pending_and_recent(settings):
+    old = timezone.now() - datetime.timedelta(days=31)
+    OutgoingSMS.objects.create(to="+33600000001", text="a", status=Status.SENT, created_at=old)
+    OutgoingSMS.objects.create(to="+33600000002", text="b", status=Status.PENDING, created_at=old)
+    OutgoingSMS.objects.create(to="+33600000003", text="c", status=Status.SENT)
+    assert services.prune() == 1
+    assert set(OutgoingSMS.objects.values_list("to", flat=True)) == {"+33600000002", "+33600000003"}
