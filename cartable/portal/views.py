@@ -259,8 +259,3 @@ def help_page(request: HttpRequest) -> HttpResponse:
         {"idle_minutes": max(1, settings.PUBLIC_SESSION_IDLE_SECONDS // 60)},
     )
 
-
-@require_GET
-def coming_soon(request: HttpRequest, title: str) -> HttpResponse:
-    """Placeholder for the recovery pages, which come in the next issue."""
-    return render(request, "portal/coming_soon.html", {"title": title})
