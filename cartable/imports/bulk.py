@@ -131,10 +131,11 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             cursor.executemany(sql, cast(Any, _convert(rows, converters)))
 
 
-def delete_ids(model: type[models.Model], ids: Sequence[int], batch: int = 900) -> None:
-    """DELETE by primary key in batches (SQLite caps the number of parameters)."""
+def delete_ids(model: type[models.Model], ids: Sequence[int], batch: int = 900, column: str = "") -> None:
+    """DELETE the rows whose primary key (or `column`) is in `ids`, in batches (SQLite caps the
+    number of parameters)."""
     table = _quote(model._meta.db_table)
-    pk = _quote(cast(str, model._meta.pk.column))
+    pk = _quote(column or cast(str, model._meta.pk.column))
     with connection.cursor() as cursor:
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]

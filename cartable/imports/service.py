@@ -404,8 +404,8 @@ class _Writer:
         self.new_people: dict[int, tuple[str, str, str]] = {}
         self.member_pks: dict[int, None] = {}  # persons with a current membership (ordered set)
         self.staff_pks: set[int] = set()
-        self.accounted: set[int] = set()
-        self._persons_cache: dict[str, dict[str, tuple[int, tuple]]] = {}  # persons whose account was created by this import
+        self.accounted: set[int] = set()  # persons whose account was created by this import
+        self._persons_cache: dict[str, dict[str, tuple[int, tuple]]] = {}  # see _existing_persons
         self.division_pk: dict[str, int] = {}
         self.group_pk: dict[str, int] = {}
         self.subject_pk: dict[str, int] = {}
@@ -525,7 +525,7 @@ class _Writer:
         create_groups: dict[tuple[int, str], frozenset[int]] = {}
         updates: list[tuple] = []
         group_adds: list[tuple[int, int]] = []
-        group_removes: list[tuple[int, set[int]]] = []
+        group_resets: list[int] = []  # memberships whose groups are rewritten (a new year changes them all)
         etab_id = self.etab.pk
         for key, (division, mef, function, groups) in desired.items():
             current = self.memberships.get(key)
@@ -550,9 +550,11 @@ class _Writer:
             if groups is not None:
                 have = self.membership_groups.get(mid, set())
                 if have != groups:
-                    group_adds.extend((mid, g) for g in groups - have)
                     if have - groups:
-                        group_removes.append((mid, have - groups))
+                        group_resets.append(mid)
+                        group_adds.extend((mid, g) for g in groups)
+                    else:
+                        group_adds.extend((mid, g) for g in groups - have)
                     self.membership_groups[mid] = set(groups)
                     tally.updated.add(pid)
         departing: list[tuple] = []
@@ -584,9 +586,8 @@ class _Writer:
         update_rows(Membership, ("division", "mef_code", "function", "departed_at"), updates)
         update_rows(Membership, ("departed_at",), departing)
         through = Membership.groups.through
+        delete_ids(through, group_resets, column="membership_id")
         insert_rows(through, ("membership", "group"), group_adds)
-        for mid, gone in group_removes:
-            through.objects.filter(membership_id=mid, group_id__in=gone).delete()
 
     def _guardianships(self, sources: set[str], desired: dict[tuple[int, int], tuple]) -> None:
         """Links whose guardian comes from `sources` match `desired` ((pupil, guardian) -> values);

@@ -164,3 +164,26 @@ def test_contact_becoming_legal_representative_gets_account(etab, sample_files, 
     assert run.report["created"]["accounts"] == 1
     assert run.report["updated"]["links"] == 1
     assert User.objects.filter(person__origin_id="990054").exists()
+
+
+def test_group_change_and_new_school_year(etab, sample_files, variant, sample_text):
+    ok(run_import(etab, sample_files))
+    eleves = sample_text(ELEVES)
+    start = eleves.index('<STRUCTURES_ELEVE ELEVE_ID="1990038"')
+    block = eleves[start : eleves.index("</STRUCTURES_ELEVE>", start)]
+    latin = block[block.rindex("<STRUCTURE>", 0, block.index("6A_LATIN")) :]
+    no_latin = variant(ELEVES, {block: block.replace(latin, "")})
+    run = ok(run_import(etab, [no_latin]))
+    assert changes(run) == {"updated": {"pupils": 1}}
+    assert not Membership.objects.get(person__origin_id="1990038").groups.exists()
+    assert Membership.objects.get(person__origin_id="1990127").groups.get().code == "6A_LATIN"
+
+    # Next year's export: every pupil moves to next year's classes (the old ones stay).
+    etab.current_year = 2027
+    etab.save()
+    next_year = variant(ELEVES, {"<ANNEE_SCOLAIRE>2026": "<ANNEE_SCOLAIRE>2027"}, name="2027.xml")
+    run = ok(run_import(etab, [next_year]))
+    assert changes(run) == {"updated": {"pupils": 30}, "created": {"classes": 5}}
+    assert set(Membership.objects.filter(profile=Profile.ELEVE).values_list("division__year", flat=True)) == {2027}
+    assert Membership.objects.get(person__origin_id="1990127").groups.get().year == 2027
+    assert etab.divisions.filter(year=2026).count() == 4
