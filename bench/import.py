@@ -357,8 +357,9 @@ def _measure(argv: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
         "import json, resource, subprocess, sys\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "sys.stderr.write(p.stderr)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "print(json.dumps({'rc': p.returncode, 'out': p.stdout, "
-        "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
+        "'maxrss_kib': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}))\n"
     )
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, env=env, check=True)
@@ -368,6 +369,9 @@ def _measure(argv: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
         sys.stderr.write(done.stderr)
         raise SystemExit(f"import failed (exit {info['rc']})")
     result = json.loads(info["out"].strip().splitlines()[-1])
+    # CPU of the importer and its worker (both runs; the PostgreSQL server's is not counted):
+    # a figure that the load of other sessions on a shared machine changes less than wall time.
+    result["importer_cpu_s"] = round(info["cpu_s"], 1)
     return result, wall, info["maxrss_kib"] / 1024
 
 
