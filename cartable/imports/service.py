@@ -681,21 +681,26 @@ class _Writer:
             row[1]: row
             for row in model.objects.filter(etablissement=self.etab, year=self.year).values_list("pk", "code", *fields)
         }
-        creates, updates = [], []
+        creates: list[tuple[str, tuple]] = []
+        updates: list[tuple] = []
         for code, known in wanted.items():
             current = existing.get(code)
-            values = dict(zip(fields, known or ("", ""), strict=False))
+            values = tuple((known or ("", ""))[: len(fields)])
             if current is None:
-                creates.append(model(etablissement_id=self.etab.pk, year=self.year, code=code, **values))
-            elif known is not None and tuple(current[2:]) != tuple(values.values()):
-                updates.append(model(pk=current[0], **values))
-        model.objects.bulk_create(creates, batch_size=BATCH)
-        if updates:
-            model.objects.bulk_update(updates, fields, batch_size=BATCH)
+                creates.append((code, values))
+            elif known is not None and tuple(current[2:]) != values:
+                updates.append((*values, current[0]))
+        ids = allocate_ids(model, len(creates))
+        insert_rows(
+            model,
+            ("id", "etablissement", "year", "code", *fields),
+            [(pk, self.etab.pk, self.year, code, *values) for pk, (code, values) in zip(ids, creates, strict=True)],
+        )
+        update_rows(model, fields, updates)
         self.report.add("created", "classes", len(creates))
         self.report.add("updated", "classes", len(updates))
         pks = {code: row[0] for code, row in existing.items()}
-        pks.update((obj.code, obj.pk) for obj in creates)
+        pks.update((code, pk) for pk, (code, _values) in zip(ids, creates, strict=True))
         return pks
 
     def _group_divisions(self, sts: StsData) -> None:
@@ -707,7 +712,7 @@ class _Writer:
             for code, row in sts.groups.items()
             for division in row.divisions
         }
-        through.objects.bulk_create([through(group_id=g, division_id=d) for g, d in wanted - existing])
+        insert_rows(through, ("group", "division"), sorted(wanted - existing))
         for g, d in existing - wanted:
             through.objects.filter(group_id=g, division_id=d).delete()
 
@@ -777,7 +782,7 @@ class _Writer:
                 division__etablissement=self.etab, division__year=self.year, person__origin_source=Source.STS
             ).values_list("division_id", "person_id")
         )
-        through.objects.bulk_create([through(division_id=d, person_id=p) for d, p in wanted - existing])
+        insert_rows(through, ("division", "person"), sorted(wanted - existing))
         for d, p in existing - wanted:
             through.objects.filter(division_id=d, person_id=p).delete()
         self.tally["staff"].updated.update(p for _d, p in wanted ^ existing)
