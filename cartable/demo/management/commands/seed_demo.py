@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cartable.accounts.letters import render_letters
-from cartable.accounts.models import User
+from cartable.accounts.models import Charter, CharterAcceptance, User
 from cartable.accounts.services import issue_provisional_credentials
 from cartable.directory.models import Etablissement, Source
 from cartable.imports.models import ImportRun
@@ -63,6 +63,7 @@ class Command(BaseCommand):
             raise CommandError(f"L'import des fichiers d'exemple a échoué : {run.report}")
 
         rows = []
+        charter = Charter.current()
         with transaction.atomic():
             for label, source, origin_id, password in DEMO_LOGINS:
                 user = self._account(etab, source, origin_id)
@@ -70,6 +71,9 @@ class Command(BaseCommand):
                 user.activated_at = user.activated_at or timezone.now()
                 user.is_active = True
                 user.save()
+                if charter is not None:
+                    # Activated accounts accepted the charter when they activated.
+                    CharterAcceptance.objects.get_or_create(user=user, charter=charter)
                 rows.append((label, user.username, password))
             pending = self._account(etab, *PENDING_PARENT)
             [(pending, provisional)] = issue_provisional_credentials([pending], actor=None, reset_activated=True)

@@ -1,0 +1,41 @@
+import io
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from cartable.accounts.models import Charter, CharterAcceptance, User
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_refuses_outside_demo(settings):
+    settings.DEMO = False
+    with pytest.raises(CommandError, match="DEMO=true"):
+        call_command("seed_demo")
+
+
+@pytest.mark.django_db
+def test_printed_logins_work_and_seed_is_repeatable(settings, tmp_path):
+    settings.DEMO = True
+    settings.VAR_DIR = tmp_path
+    first = seed()
+    second = seed()  # make demo twice: same accounts, logins still valid
+    logins = re.findall(r"identifiant : (\S+)\s+mot de passe : (\S+)", second)
+    assert len(logins) == 5
+    for username, password in logins:
+        assert authenticate(username=username, password=password) is not None, username
+    pending = User.objects.get(username=logins[-1][0])
+    assert pending.activated_at is None and pending.credentials_issued_at is not None
+    assert (tmp_path / "demo-lettre-parent.pdf").read_bytes().startswith(b"%PDF")
+    secretary = User.objects.get(username=logins[2][0])
+    assert secretary.is_staff
+    activated = User.objects.get(username=logins[0][0])
+    assert CharterAcceptance.objects.filter(user=activated, charter=Charter.current()).exists()
+    assert "valerie.exemple" in first
