@@ -104,3 +104,17 @@ def test_history_is_scoped_and_read_only(client, secretary, other_secretary, eta
     admin = User.objects.create_superuser("admin")
     client.force_login(admin)
     assert client.get(reverse("admin:imports_importrun_changelist")).context["cl"].result_count == 2
+
+
+def test_zipped_export_uploaded(client, secretary, etab, samples_dir):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ElevesSansAdresses.xml", (samples_dir / "ElevesSansAdresses.xml").read_bytes())
+    upload = SimpleUploadedFile("ElevesSansAdresses.zip", buffer.getvalue(), "application/zip")
+    client.force_login(secretary)
+    response = client.post(reverse(UPLOAD), {"etablissement": etab.pk, "fichiers": [upload]})
+    assert "Import réussi" in response.content.decode()
+    assert ImportRun.objects.get().report["created"]["pupils"] == 30
