@@ -829,6 +829,7 @@ class _Writer:
             and pid not in protected,
         )
         self.active_pupils = {pid for pid, _profile in desired}
+        self.parsed.eleves = None  # done with: free the rows before the responsables arrive
 
     # --- responsables (SIECLE) -------------------------------------------------------------------
     def _responsables(self) -> None:
@@ -914,6 +915,7 @@ class _Writer:
                 str(unknown_pupil),
             )
         protected = {pk_of[i] for i in resp.rejected_ids if i in pk_of}
+        self.parsed.responsables = resp = None  # done with: free the rows
         self._guardianships({Source.SIECLE_PERSONNE}, desired_links)
         self._responsable_memberships(legal, protected)
 
