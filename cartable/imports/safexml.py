@@ -475,6 +475,9 @@ class XmlDocument:
             huge_tree=False,
             remove_comments=True,
             remove_pis=True,
+            # The indentation between elements is never read; not building those text nodes
+            # saves a fifth of the parsing time (measured on a 175 MB Eleves file).
+            remove_blank_text=True,
         )
         checked = False
         try:
