@@ -29,6 +29,26 @@ def _fast_hashing(settings):
     settings.ARGON2_PARALLELISM = 1
 
 
+# Published long ago, so that tests travelling in time still find it current.
+CHARTER_PUBLISHED = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def charter(request) -> Charter | None:
+    """Version 1 (the data migration's; transactional tests flush it, so it is made again).
+
+    Autouse, so that it exists before any persona: an activated persona accepts the current
+    charter when it is made (cartable.conftest.make_user), as a real activation would.
+    """
+    if not ({"db", "transactional_db", "live_server"} & set(request.fixturenames) or request.node.get_closest_marker("django_db")):
+        return None
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    charter, _created = Charter.objects.update_or_create(
+        version=1, defaults={"title": "Charte d'utilisation de l'ENT", "text": "# Règles\nRespectez les autres.\n\n- Ne prêtez pas votre mot de passe.", "published_at": CHARTER_PUBLISHED}
+    )
+    return charter
+
+
 @pytest.fixture(autouse=True)
 def _deliver_during_request(settings):
     """Deliver e-mails and SMS synchronously after commit, so tests see them deterministically."""
