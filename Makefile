@@ -42,8 +42,9 @@ lint:
 	$(BIN)/mypy cartable
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 
+## bench: run every benchmark (bench/*.py); results in bench/results/, explained in bench/README.md
 bench: install-test
-	$(BIN)/python bench/import.py
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) var
