@@ -74,7 +74,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         # The identifier is printed on letters and known to partner services: it never changes.
-        if self.pk is not None:
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and (update_fields is None or "username" in update_fields):
             old = type(self).objects.filter(pk=self.pk).values_list("username", flat=True).first()
             if old is not None and old != self.username:
                 raise ValidationError(_("L'identifiant d'un compte ne peut pas être modifié."))

@@ -322,7 +322,10 @@ def charter_to_accept(request: HttpRequest) -> Charter | None:
     One small query per call (the current version); the acceptance itself is looked up only
     when the session does not already know it.
     """
-    charter = Charter.current()
+    # Only id and version: this runs on every guarded page; the text is loaded when shown.
+    charter = (
+        Charter.objects.filter(published_at__lte=timezone.now()).order_by("-version").only("id", "version").first()
+    )
     if charter is None or request.session.get(CHARTER_SESSION_KEY) == charter.version:
         return None
     if CharterAcceptance.objects.filter(user_id=cast(int, request.user.pk), charter=charter).exists():

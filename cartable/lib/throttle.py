@@ -33,12 +33,25 @@ def _key(limit: Limit, subject: str) -> str:
 
 def retry_after(limit: Limit, subject: str) -> int:
     """Seconds before `subject` may try again (0: not blocked)."""
-    key = _key(limit, subject)
-    values = cache.get_many([key, key + ":start"])
-    if values.get(key, 0) < limit.max_failures:
-        return 0
-    first_at = values.get(key + ":start", time.time())
-    return max(int(math.ceil(first_at + limit.window_seconds - time.time())), 0)
+    return retry_after_many([(limit, subject)])
+
+
+def retry_after_many(checks: list[tuple[Limit, str]]) -> int:
+    """The longest wait among several (limit, subject) pairs, read in one cache round trip."""
+    keys = [_key(limit, subject) for limit, subject in checks]
+    values = cache.get_many([k for key in keys for k in (key, key + ":start")])
+    wait = 0
+    now = time.time()
+    for (limit, _subject), key in zip(checks, keys, strict=True):
+        if values.get(key, 0) < limit.max_failures:
+            continue
+        first_at = values.get(key + ":start", now)
+        wait = max(wait, int(math.ceil(first_at + limit.window_seconds - now)))
+    return max(wait, 0)
+
+
+def has_failures(limit: Limit, subject: str) -> bool:
+    return cache.get(_key(limit, subject)) is not None
 
 
 def record_failure(limit: Limit, subject: str) -> int:

@@ -3,10 +3,10 @@
 attempt_login(), the rules of one login attempt, in order:
   1. Refuse without looking at the password while the identifier or the client address is
      blocked (too many failures): the message says when to retry.
-  2. Check the password through Django's authenticate(). An unknown identifier and a wrong
-     password give the same message and cost the same single Argon2 computation (ModelBackend
-     hashes the submitted password for unknown identifiers), so neither words nor timing tell
-     whether an identifier exists.
+  2. Fetch the account once and check the password once. An unknown identifier and a wrong
+     password give the same message and cost the same single Argon2 computation (a throwaway
+     hash for unknown identifiers, as Django's ModelBackend does), so neither words nor timing
+     tell whether an identifier exists.
   3. A deactivated account, or provisional credentials past their deadline, is told so only
      when the password is right; with a wrong password it gets the generic message (otherwise
      anyone could probe which identifiers exist and are deactivated).
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,9 +97,11 @@ def support_contacts(user: User) -> list[tuple[str, str]]:
 
 def blocked_for(request: HttpRequest, identifier: str) -> int:
     """Seconds before this identifier may be tried again from this client (0: not blocked)."""
-    return max(
-        throttle.retry_after(account_limit(), normalise_identifier(identifier)),
-        throttle.retry_after(address_limit(), throttle.client_address(request)),
+    return throttle.retry_after_many(
+        [
+            (account_limit(), normalise_identifier(identifier)),
+            (address_limit(), throttle.client_address(request)),
+        ]
     )
 
 
@@ -113,17 +115,18 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
     if wait:
         return LoginResult(Outcome.BLOCKED, retry_after=wait)
 
-    # 2 and 3. ModelBackend refuses an inactive account after checking its password but without
-    # saying whether it was right. Asking it and then checking again would cost inactive accounts
-    # a second Argon2 computation, which timing would reveal; so an inactive account's password
-    # is checked here instead of through authenticate(), once, like every other path.
+    # 2 and 3. Not through authenticate(): ModelBackend would fetch the account again, and it
+    # refuses an inactive account without saying whether the password was right (asking again
+    # would cost a second Argon2 computation, which timing would reveal).
     account = User.objects.filter(username=ident).first()
-    if account is not None and not account.is_active:
-        if account.check_password(password):
+    user: User | None = None
+    if account is None:
+        User().set_password(password)
+    elif account.check_password(password):  # also rehashes when the Argon2 settings changed
+        if not account.is_active:
             return LoginResult(Outcome.DISABLED, user=account, contacts=support_contacts(account))
-        user = None
-    else:
-        user = authenticate(request, username=ident, password=password)
+        account.backend = settings.AUTHENTICATION_BACKENDS[0]  # type: ignore[attr-defined]  # as authenticate() sets it
+        user = account
 
     if user is not None and credentials_expired(user):
         return LoginResult(Outcome.DISABLED, user=user, contacts=support_contacts(user))
@@ -137,7 +140,8 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
             # That failure reached the limit: say so now rather than at the next attempt.
             return LoginResult(Outcome.BLOCKED, retry_after=wait)
         return LoginResult(Outcome.INVALID)
-    throttle.reset(account_limit(), ident)
+    if throttle.has_failures(account_limit(), ident):
+        throttle.reset(account_limit(), ident)
     # 5. Provisional credentials: the activation comes first.
     if user.activated_at is None:
         return LoginResult(Outcome.ACTIVATE, user=user)
