@@ -50,7 +50,16 @@ from cartable.directory.models import (
 from cartable.directory.uai import normalise_uai
 
 from . import worker
-from .bulk import allocate_ids, delete_ids, immediate_constraints, insert_rows, large_page_cache, update_rows
+from .bulk import (
+    allocate_ids,
+    delete_ids,
+    immediate_constraints,
+    insert_rows,
+    large_page_cache,
+    reserve_ids,
+    update_rows,
+    write_phase,
+)
 from .csv_import import CsvData, parse_csv
 from .errors import ImportRefused, Report
 from .models import ImportRun
@@ -139,8 +148,10 @@ def run_import(
     parsed: Parsed | None = None
     try:
         parsed = parse_files(etablissement, files, report, progress, run.files)
+        writer = _Writer(etablissement, parsed, report, progress)
         with large_page_cache(), transaction.atomic():
-            _Writer(etablissement, parsed, report, progress).write()
+            with write_phase(background=writer.background):
+                writer.write()
             if dry_run:
                 transaction.set_rollback(True)
         status = ImportRun.Status.DRY_RUN if dry_run else ImportRun.Status.SUCCEEDED
@@ -406,6 +417,14 @@ class _Writer:
         self.staff_pks: set[int] = set()
         self.accounted: set[int] = set()  # persons whose account was created by this import
         self._persons_cache: dict[str, dict[str, tuple[int, tuple]]] = {}  # see _existing_persons
+        self._links_cache: dict[frozenset[str], dict[tuple[int, int], tuple[int, tuple]]] = {}
+        self.with_account: set[int] | None = None
+        self.allocator: IdentifierAllocator | None = None
+        # Large imports write in a background thread (bulk.write_phase) while this one prepares
+        # the next rows: everything the steps would read is loaded first (_load), since a query
+        # waits for the pending writes.
+        self.expected_persons = _expected_persons(parsed)
+        self.background = self.expected_persons >= BACKGROUND_FROM_PERSONS
         self.division_pk: dict[str, int] = {}
         self.group_pk: dict[str, int] = {}
         self.subject_pk: dict[str, int] = {}
@@ -448,6 +467,8 @@ class _Writer:
     # --- loading ---------------------------------------------------------------------------
     def _load(self) -> None:
         immediate_constraints()
+        if self.background:
+            self._preload()
         self.memberships: dict[tuple[int, str], list] = {}
         rows = Membership.objects.filter(etablissement=self.etab).values_list(
             "id", "person_id", "profile", "division_id", "mef_code", "function", "departed_at", "person__origin_source"
@@ -458,6 +479,32 @@ class _Writer:
         through = Membership.groups.through.objects.filter(membership__etablissement=self.etab)
         for mid, gid in through.values_list("membership_id", "group_id").iterator(chunk_size=10000):
             self.membership_groups[mid].add(gid)
+
+    def _preload(self) -> None:
+        """Everything the steps will read, read now, before the first write; ids set aside."""
+        parsed = self.parsed
+        sources = []
+        if parsed.sts:
+            sources.append(Source.STS)
+        if parsed.eleves:
+            sources.append(Source.SIECLE_ELEVE)
+        if parsed.eleves or parsed.responsables or parsed.pending is not None:
+            sources.append(Source.SIECLE_PERSONNE)
+            self._links_cache[frozenset({Source.SIECLE_PERSONNE})] = self._existing_links({Source.SIECLE_PERSONNE})
+        if parsed.csv:
+            sources.append(Source.CSV)
+            self._links_cache[frozenset({Source.CSV})] = self._existing_links({Source.CSV})
+        for source in sources:
+            self._existing_persons(source)
+        self.with_account = set(
+            User.objects.filter(person__origin_etablissement=self.etab).values_list("person_id", flat=True)
+        )
+        # One allocator for the whole import, made under the lock (held until COMMIT).
+        lock_identifiers()
+        self.allocator = IdentifierAllocator(preload_all=True)
+        new_persons = self.expected_persons - sum(len(cache) for cache in self._persons_cache.values())
+        reserve_ids(Person, max(new_persons, 0))
+        reserve_ids(Membership, self.expected_persons)
 
     def _existing_persons(self, source: str) -> dict[str, tuple[int, tuple]]:
         """origin id -> (pk, values) of the persons of `source` (loaded once per import)."""
@@ -589,15 +636,24 @@ class _Writer:
         delete_ids(through, group_resets, column="membership_id")
         insert_rows(through, ("membership", "group"), group_adds)
 
-    def _guardianships(self, sources: set[str], desired: dict[tuple[int, int], tuple]) -> None:
-        """Links whose guardian comes from `sources` match `desired` ((pupil, guardian) -> values);
-        links no longer in the export are deleted (the link itself, never the persons)."""
+    def _existing_links(self, sources: set[str]) -> dict[tuple[int, int], tuple[int, tuple]]:
+        """(pupil, guardian) -> (pk, LINK_FIELDS values) of the links whose guardian comes from
+        `sources` (preloaded by _load in the background mode, to read before any write)."""
+        key = frozenset(sources)
+        if key in self._links_cache:
+            return self._links_cache.pop(key)
         existing: dict[tuple[int, int], tuple[int, tuple]] = {}
         rows = Guardianship.objects.filter(etablissement=self.etab, guardian__origin_source__in=sources).values_list(
             "id", "pupil_id", "guardian_id", *LINK_FIELDS
         )
         for row in rows.iterator(chunk_size=10000):
             existing[(row[1], row[2])] = (row[0], row[3:])
+        return existing
+
+    def _guardianships(self, sources: set[str], desired: dict[tuple[int, int], tuple]) -> None:
+        """Links whose guardian comes from `sources` match `desired` ((pupil, guardian) -> values);
+        links no longer in the export are deleted (the link itself, never the persons)."""
+        existing = self._existing_links(sources)
         creates, updates = [], []
         etab_id = self.etab.pk
         for (pupil, guardian), values in desired.items():
@@ -1014,10 +1070,11 @@ class _Writer:
 
     # --- accounts ------------------------------------------------------------------------------
     def _accounts(self) -> None:
-        with_account = set(
-            User.objects.filter(person__origin_etablissement=self.etab).values_list("person_id", flat=True)
-        )
-        missing = [pk for pk in self.member_pks if pk not in with_account and pk not in self.accounted]
+        if self.with_account is None:
+            self.with_account = set(
+                User.objects.filter(person__origin_etablissement=self.etab).values_list("person_id", flat=True)
+            )
+        missing = [pk for pk in self.member_pks if pk not in self.with_account and pk not in self.accounted]
         self.accounted.update(missing)
         old = [pk for pk in missing if pk not in self.new_people]
         names = dict(self.new_people)
@@ -1028,14 +1085,17 @@ class _Writer:
                     "pk", "first_name", "last_name", "usage_name"
                 )
             )
-        if len(missing) < FAST_ACCOUNTS_FROM:
+        if self.allocator is not None:
+            created = _create_accounts_fast(missing, names, self.allocator)
+        elif len(missing) < FAST_ACCOUNTS_FROM:
             people = [
                 Person(pk=pk, first_name=names[pk][0], last_name=names[pk][1], usage_name=names[pk][2])
                 for pk in missing
             ]
             created = len(create_accounts(people))
         else:
-            created = _create_accounts_fast(missing, names)
+            lock_identifiers()
+            created = _create_accounts_fast(missing, names, IdentifierAllocator(preload_all=True))
         self.report.add("created", "accounts", created)
 
 
@@ -1047,9 +1107,10 @@ class _Writer:
 FAST_ACCOUNTS_FROM = 2000
 
 
-def _create_accounts_fast(person_pks: list[int], names: dict[int, tuple[str, str, str]]) -> int:
-    lock_identifiers()
-    allocator = IdentifierAllocator(preload_all=True)
+def _create_accounts_fast(
+    person_pks: list[int], names: dict[int, tuple[str, str, str]], allocator: IdentifierAllocator
+) -> int:
+    """Accounts for `person_pks` with identifiers from `allocator` (made under lock_identifiers)."""
 
     # A generator: on PostgreSQL the server stores the first accounts while the next identifiers
     # are being allocated (COPY streams).
@@ -1060,6 +1121,27 @@ def _create_accounts_fast(person_pks: list[int], names: dict[int, tuple[str, str
 
     insert_rows(User, ("username", "person", "password"), rows())
     return len(person_pks)
+
+
+# From this many persons, writes go to a background thread (see _Writer.__init__).
+BACKGROUND_FROM_PERSONS = 5000
+
+
+def _expected_persons(parsed: Parsed) -> int:
+    """Persons (and at most memberships) the import may write; a pending Responsables file is
+    estimated at two persons per pupil."""
+    total = 0
+    if parsed.sts:
+        total += len(parsed.sts.staff)
+    if parsed.eleves:
+        total += len(parsed.eleves.pupils)
+    if parsed.responsables:
+        total += len(parsed.responsables.persons)
+    elif parsed.pending is not None:
+        total += 2 * (len(parsed.eleves.pupils) if parsed.eleves else 0) + 1000
+    if parsed.csv:
+        total += sum(len(p.profiles) for p in parsed.csv.persons.values())
+    return total
 
 
 def _kind(profile: str) -> str:
