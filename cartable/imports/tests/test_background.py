@@ -32,6 +32,7 @@ def test_background_writes_give_the_same_directory(etab, sample_files, variant, 
     User.objects.all().delete()
     Person.objects.all().delete()
     monkeypatch.setattr("cartable.imports.service.BACKGROUND_FROM_PERSONS", 0)
+    monkeypatch.setattr("cartable.imports.service.BACKGROUND_VENDORS", {"postgresql", "sqlite"})
     run = imported(etab, sample_files)
     assert run.report["created"]["accounts"] == 91
     background = dump()
