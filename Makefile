@@ -40,7 +40,7 @@ test-only: lint
 lint:
 	$(BIN)/ruff check cartable bench
 	$(BIN)/mypy cartable
-	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
+	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 
 ## bench: run every benchmark (bench/*.py); results in bench/results/, explained in bench/README.md
 bench: install-test
