@@ -18,6 +18,8 @@ second import of the same files writes nothing (idempotent) and stays fast.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import time
@@ -127,6 +129,32 @@ class Parsed:
             process.wait()
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during an import.
+
+    An import holds millions of small objects (rows, tuples, dicts) that never form cycles; the
+    collector's full passes over that growing heap made a 200,000-pupil import more than twice as
+    slow as a 100,000 one. Reference counting still frees everything; one collection runs after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+def _write(writer: _Writer, dry_run: bool) -> None:
+    with large_page_cache(), transaction.atomic():
+        with write_phase(background=writer.background):
+            writer.write()
+        if dry_run:
+            transaction.set_rollback(True)
+
+
 def run_import(
     etablissement: Etablissement,
     files: Sequence[Any],
@@ -147,13 +175,10 @@ def run_import(
     status = ImportRun.Status.FAILED
     parsed: Parsed | None = None
     try:
-        parsed = parse_files(etablissement, files, report, progress, run.files)
-        writer = _Writer(etablissement, parsed, report, progress)
-        with large_page_cache(), transaction.atomic():
-            with write_phase(background=writer.background):
-                writer.write()
-            if dry_run:
-                transaction.set_rollback(True)
+        with gc_paused():
+            parsed = parse_files(etablissement, files, report, progress, run.files)
+            writer = _Writer(etablissement, parsed, report, progress)
+            _write(writer, dry_run)
         status = ImportRun.Status.DRY_RUN if dry_run else ImportRun.Status.SUCCEEDED
     except ImportRefused as exc:
         if exc.text not in {e["text"] for e in report.errors}:

@@ -9,6 +9,7 @@ rows and its part of the report. It never touches the database.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle  # noqa: S403 - only between this process and its parent, over a private pipe
 import subprocess
@@ -72,6 +73,7 @@ def _parse(kind: str, path: str, etablissement: dict[str, Any], max_bytes: int) 
 
 def main(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     request = pickle.load(stdin)  # noqa: S301 - written by our parent process
+    gc.disable()  # a short-lived process building millions of acyclic rows (see service.gc_paused)
     answer = _parse(*request)
     pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
     stdout.flush()
