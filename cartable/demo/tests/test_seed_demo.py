@@ -4,6 +4,7 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory, override_settings
 
 from cartable.accounts.models import Charter, CharterAcceptance, User
 
@@ -39,3 +40,19 @@ def test_printed_logins_work_and_seed_is_repeatable(settings, tmp_path):
     activated = User.objects.get(username=logins[0][0])
     assert CharterAcceptance.objects.filter(user=activated, charter=Charter.current()).exists()
     assert "valerie.exemple" in first
+
+
+@pytest.mark.django_db
+def test_outbox_page_lists_emails_and_sms(client):
+    from django.core.mail import send_mail
+
+    from cartable.delivery.models import OutgoingSMS
+
+    with override_settings(EMAIL_BACKEND="cartable.demo.mail.OutboxBackend"):
+        send_mail("Activez votre compte", "Suivez ce lien", None, ["parent@example.org"])
+    OutgoingSMS.objects.create(to="+33699001122", text="Votre code Cartable : 123456")
+    from cartable.demo import views
+
+    response = views.outbox(RequestFactory().get("/demo/outbox/"))
+    body = response.content.decode()
+    assert "Activez votre compte" in body and "123456" in body
