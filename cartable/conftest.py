@@ -17,6 +17,7 @@ from django.utils import timezone
 from cartable.accounts.models import Charter, CharterAcceptance, User
 from cartable.delivery.testing import smtp_server  # noqa: F401 (fixture)
 from cartable.directory.models import Division, Etablissement, Guardianship, Membership, Person, Profile
+from cartable.lib.browser import browser  # noqa: F401 (fixture)
 
 PASSWORD = "Motdepasse-2026"
 SAMPLES = Path(__file__).resolve().parent / "demo" / "samples"

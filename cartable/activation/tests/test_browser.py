@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from cartable.accounts.models import User
-from cartable.portal.tests.test_browser import (  # noqa: F401 (the browser fixture)
+from cartable.portal.tests.test_browser import (
     assert_no_horizontal_overflow,
-    browser,
     open_page,
     shot,
     sync_api,
