@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "cartable.demo",
     "cartable.recovery",
     "cartable.myaccount",
+    "cartable.registration",
+    "cartable.linking",
+    "cartable.merging",
+    "cartable.franceconnect",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +177,7 @@ TOKEN_LIFETIMES_SECONDS = {
     "password_reset": env.int("PASSWORD_RESET_LINK_SECONDS", default=3600),
     "password_reset_sms": env.int("SMS_CODE_SECONDS", default=30 * 60),
     "phone_code": env.int("SMS_CODE_SECONDS", default=30 * 60),
+    "registration_code": env.int("SMS_CODE_SECONDS", default=30 * 60),
 }
 # Activation (first connection): is a personal e-mail address required (seed 001) or optional,
 # with two secret questions instead (seed 003)?
@@ -277,6 +282,25 @@ DELIVERY_RETENTION_DAYS = env.int("DELIVERY_RETENTION_DAYS", default=30)
 # {"to", "text"} as JSON to a generic HTTP gateway.
 SMS_URL = env.str("SMS_URL", default="outbox:")
 SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+
+# --- National identity (issue 4) -------------------------------------------------------------
+# Self-registration ("Je n'ai pas de compte"): SMS codes that may be sent for one registration
+# (the first one included) before the person must contact their établissement.
+REGISTRATION_MAX_CODES = env.int("REGISTRATION_MAX_CODES", default=3)
+# Failed registrations (no match, wrong code, wrong birth date) allowed per client address and
+# per mobile number within REGISTRATION_LOCK_SECONDS.
+REGISTRATION_MAX_FAILURES = env.int("REGISTRATION_MAX_FAILURES", default=5)
+REGISTRATION_LOCK_SECONDS = env.int("REGISTRATION_LOCK_SECONDS", default=3600)
+# A started registration (session) stays usable this long.
+REGISTRATION_FLOW_SECONDS = env.int("REGISTRATION_FLOW_SECONDS", default=3600)
+# FranceConnect (OpenID Connect). With no issuer or client id the button is hidden.
+# FRANCECONNECT_ISSUER is the provider's issuer URL (its /.well-known/openid-configuration is read).
+FRANCECONNECT_ISSUER = env.str("FRANCECONNECT_ISSUER", default="").rstrip("/")
+FRANCECONNECT_CLIENT_ID = env.str("FRANCECONNECT_CLIENT_ID", default="")
+FRANCECONNECT_CLIENT_SECRET = env.str("FRANCECONNECT_CLIENT_SECRET", default="")
+FRANCECONNECT_SCOPES = env.str("FRANCECONNECT_SCOPES", default="openid given_name family_name birthdate email")
+FRANCECONNECT_ACR_VALUES = env.str("FRANCECONNECT_ACR_VALUES", default="eidas1")
+FRANCECONNECT_TIMEOUT_SECONDS = env.int("FRANCECONNECT_TIMEOUT_SECONDS", default=10)
 
 # --- Demo -----------------------------------------------------------------------------------
 # The demo pages (/demo/outbox/) exist only when DEMO=true (set by `make demo`).

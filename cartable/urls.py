@@ -8,6 +8,10 @@ urlpatterns = [
     path("mon-compte/", include("cartable.myaccount.urls")),
     path("", include("cartable.portal.urls")),
     path("activation/", include("cartable.activation.urls")),
+    path("inscription/", include("cartable.registration.urls")),
+    path("liens/", include("cartable.linking.urls")),
+    path("regroupement/", include("cartable.merging.urls")),
+    path("franceconnect/", include("cartable.franceconnect.urls")),
 ]
 if settings.DEMO:
     urlpatterns.append(path("demo/", include("cartable.demo.urls")))

@@ -58,6 +58,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     deactivated_at = models.DateTimeField(_("désactivé le"), null=True, blank=True)
     deactivation_reason = models.CharField(_("motif de désactivation"), max_length=30, blank=True)
+    # Regroupement: a parent's second account, closed and merged into the one they keep. Its
+    # person stays attached (the importer keeps finding an account for it), and its children,
+    # messages and history now belong to `merged_into` (cartable.merging).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="absorbed_accounts",
+        verbose_name=_("regroupé dans le compte"),
+    )
 
     objects = UserManager()
 
@@ -132,6 +139,7 @@ class Confirmation(models.Model):
         PASSWORD_RESET = "password_reset", _("réinitialisation du mot de passe (lien)")
         PASSWORD_RESET_SMS = "password_reset_sms", _("réinitialisation du mot de passe (code SMS)")
         PHONE_CODE = "phone_code", _("code SMS de vérification du téléphone")
+        REGISTRATION_CODE = "registration_code", _("code SMS d'inscription (je n'ai pas de compte)")
 
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="confirmations")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -202,3 +210,31 @@ class CharterAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} v{self.charter.version}"
+
+
+class ExternalIdentity(models.Model):
+    """An account's identity at a national provider (FranceConnect): its `sub` logs straight in.
+
+    Created once the person has proved, on first use, that the account is theirs (SMS code to
+    the number the school recorded and their children's birth dates: cartable.registration).
+    """
+
+    class Provider(models.TextChoices):
+        FRANCECONNECT = "franceconnect", _("FranceConnect")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    provider = models.CharField(_("fournisseur"), max_length=30, choices=Provider.choices)
+    subject = models.CharField(_("identifiant chez le fournisseur (sub)"), max_length=255)
+    linked_at = models.DateTimeField(_("lié le"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identité externe")
+        verbose_name_plural = _("identités externes")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="external_identity_unique_subject"),
+            models.UniqueConstraint(fields=["user", "provider"], name="external_identity_one_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} — {self.user}"

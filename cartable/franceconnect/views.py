@@ -1,0 +1,1 @@
+"""Views of cartable.franceconnect (see the app's services module)."""

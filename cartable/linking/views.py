@@ -1,0 +1,1 @@
+"""Views of cartable.linking (see the app's services module)."""

@@ -1,0 +1,1 @@
+"""Views of cartable.merging (see the app's services module)."""

@@ -1,0 +1,1 @@
+"""Views of cartable.registration (see the app's services module)."""
