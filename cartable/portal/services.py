@@ -64,6 +64,7 @@ class Outcome(Enum):
     BLOCKED = "blocked"  # too many failures: retry later
     DISABLED = "disabled"  # right password, but the account is deactivated or its credentials expired
     ACTIVATE = "activate"  # right provisional password of an account never activated: activate it first
+    MERGED = "merged"  # right password of an account merged into another (regroupement): use that one
 
 
 @dataclass
@@ -123,6 +124,9 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
     if account is None:
         User().set_password(password)
     elif account.check_password(password):  # also rehashes when the Argon2 settings changed
+        if not account.is_active and account.merged_into_id is not None:
+            # Said only after the right password: nobody else learns that the accounts were merged.
+            return LoginResult(Outcome.MERGED, user=account)
         if not account.is_active:
             return LoginResult(Outcome.DISABLED, user=account, contacts=support_contacts(account))
         account.backend = settings.AUTHENTICATION_BACKENDS[0]  # type: ignore[attr-defined]  # as authenticate() sets it
@@ -159,6 +163,11 @@ def refusal_message(result: LoginResult) -> str:
         ) % {"minutes": minutes}
     if result.outcome is Outcome.DISABLED:
         return _("Votre compte est désactivé : contactez votre établissement.")
+    if result.outcome is Outcome.MERGED and result.user is not None and result.user.merged_into is not None:
+        return _(
+            "Ce compte a été regroupé avec votre compte « %(identifier)s » : connectez-vous désormais avec "
+            "l'identifiant %(identifier)s."
+        ) % {"identifier": result.user.merged_into.username}
     return _("Identifiant ou mot de passe incorrect.")
 
 
