@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from cartable.accounts import tokens
 from cartable.accounts.models import Charter, CharterAcceptance, Confirmation, SecretAnswer, User
+from cartable.accounts.persons import person_ids
 from cartable.accounts.services import audit
 from cartable.delivery.services import queue_email
 from cartable.directory.models import Etablissement, Guardianship, Membership, Person
@@ -78,11 +79,10 @@ def children_to_check(user: User) -> list[Person]:
 
     Children whose birth date the school does not know cannot be checked and are left out.
     """
-    if user.person_id is None:
+    ids = person_ids(user)  # with the persons of accounts merged into this one (regroupement)
+    if not ids:
         return []
-    pupil_ids = Guardianship.objects.filter(guardian_id=user.person_id, level=Guardianship.Level.LEGAL).values(
-        "pupil_id"
-    )
+    pupil_ids = Guardianship.objects.filter(guardian_id__in=ids, level=Guardianship.Level.LEGAL).values("pupil_id")
     return list(
         Person.objects.filter(pk__in=pupil_ids, birth_date__isnull=False).order_by("birth_date", "first_name", "pk")
     )

@@ -25,13 +25,16 @@ merge_accounts(keep, absorbed, actor=…, via=…), in one transaction:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from cartable.accounts.models import Confirmation, ExternalIdentity, User
@@ -39,6 +42,7 @@ from cartable.accounts.persons import is_responsable, person_ids
 from cartable.accounts.services import audit
 from cartable.delivery.services import queue_email
 from cartable.directory.models import Guardianship, Membership, Person
+from cartable.portal.services import Outcome, attempt_login, credentials_expired, refusal_message
 
 REASON = "merged"  # User.deactivation_reason of an absorbed account
 VIA = ("self_service", "staff", "self_registration")
@@ -365,3 +369,75 @@ def merged_identifiers(user: User) -> list[str]:
 def history_filter(user: User) -> Q:
     """AuditEvent lines of an account and of the accounts merged into it (for history pages)."""
     return Q(target_username__in=merged_identifiers(user))
+
+
+# --- Self-service: a parent signed in to one account proves control of the other -------------
+#
+# 1. `prove_control`: the other account's identifier and password, checked by the portal's own
+#    login rules (portal.services.attempt_login): the same counters per identifier and per
+#    address, the same single Argon2 computation for an unknown identifier, the same message
+#    for an unknown identifier and a wrong password. Its password proves an activated account;
+#    its provisional password proves one not yet activated, until the letter's deadline.
+# 2. `remember_proof`: the proof waits in the session, bound to both accounts and to the other
+#    account's password (its change voids the proof), for PROOF_SECONDS.
+# 3. The confirmation page shows both accounts' children and asks the current password; then
+#    merge_accounts(keep=the signed-in account, absorbed=the other, via="self_service").
+
+PROOF_KEY = "cartable.merging.proof"
+DONE_KEY = "cartable.merging.done"
+# How long a proven other account waits for the confirmation (a person reading the page).
+PROOF_SECONDS = 15 * 60
+
+
+def prove_control(request: HttpRequest, user: User, identifier: str, password: str) -> User:
+    """The other account, once its credentials are right and it may be merged into `user`.
+
+    Raises MergeRefused with the French message (for a wrong or unknown identifier, the login's
+    generic one; while blocked, when to retry).
+    """
+    result = attempt_login(request, identifier, password)
+    if result.outcome not in (Outcome.OK, Outcome.ACTIVATE, Outcome.MERGED) or result.user is None:
+        if result.outcome is Outcome.DISABLED and result.user is not None and credentials_expired(result.user):
+            # Said only after the right password, as the login does.
+            raise MergeRefused(
+                _("Le mot de passe provisoire de ce compte a expiré : demandez une nouvelle lettre au secrétariat de l'établissement."),
+                "expired",
+            )
+        raise MergeRefused(refusal_message(result), result.outcome.value)
+    other = result.user
+    if other.pk == user.pk:
+        raise MergeRefused(
+            _("C'est le compte avec lequel vous êtes connecté : saisissez l'identifiant de votre autre compte."), "same"
+        )
+    problem = refusal(user, other)
+    if problem is not None:
+        raise problem
+    return other
+
+
+def remember_proof(request: HttpRequest, user: User, other: User) -> None:
+    request.session[PROOF_KEY] = {
+        "user": user.pk,
+        "other": other.pk,
+        "auth": other.get_session_auth_hash(),
+        "at": time.time(),
+    }
+
+
+def proven_account(request: HttpRequest, user: User) -> User | None:
+    """The other account proven in this session, if the proof still holds (else None)."""
+    proof = request.session.get(PROOF_KEY)
+    if not isinstance(proof, dict) or proof.get("user") != user.pk:
+        return None
+    if time.time() - float(proof.get("at", 0)) > PROOF_SECONDS:
+        return None
+    other = User.objects.select_related("person").filter(pk=int(proof.get("other") or 0)).first()
+    if other is None or not constant_time_compare(other.get_session_auth_hash(), str(proof.get("auth", ""))):
+        return None  # its password changed since (a new letter, a reset): prove it again
+    if credentials_expired(other):
+        return None  # its provisional password proved it, and has expired since
+    return other
+
+
+def forget_proof(request: HttpRequest) -> None:
+    request.session.pop(PROOF_KEY, None)

@@ -1,6 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "merging"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("confirmer/", views.confirm, name="confirm"),
+    path("termine/", views.done, name="done"),
+]

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from cartable.accounts import tokens
 from cartable.accounts.models import Confirmation, SecretAnswer, User
+from cartable.accounts.persons import is_responsable, person_ids
 from cartable.accounts.services import audit
 from cartable.delivery.services import queue_email, queue_sms
 from cartable.directory.models import Guardianship, Membership, Profile
@@ -212,27 +213,30 @@ class Child:
 
 def has_children_tab(user: User) -> bool:
     """The "Enfants" tab is for responsables: anyone with a child link, or a responsable profile."""
-    if not user.person_id:
-        return False
-    return (
-        Membership.objects.current().filter(person_id=user.person_id, profile=Profile.RESPONSABLE).exists()
-        or Guardianship.objects.filter(guardian_id=user.person_id).exists()
-    )
+    return is_responsable(user)  # on every person of the account (regroupement: accounts.persons)
 
 
 def children_of(user: User) -> list[Child]:
-    """The pupils `user`'s person is responsible for (levels 1 and 2), and nobody else's."""
-    if not user.person_id:
+    """The pupils `user`'s persons are responsible for (levels 1 and 2), and nobody else's.
+
+    The persons of an account include those of the accounts merged into it (accounts.persons).
+    """
+    ids = person_ids(user)
+    if not ids:
         return []
     links = (
         Guardianship.objects.filter(
-            guardian_id=user.person_id, level__in=[Guardianship.Level.LEGAL, Guardianship.Level.IN_CHARGE]
+            guardian_id__in=ids, level__in=[Guardianship.Level.LEGAL, Guardianship.Level.IN_CHARGE]
         )
         .select_related("pupil", "etablissement")
         .order_by("pupil__first_name", "pupil__last_name", "etablissement__name")
     )
     children = []
+    seen = set()
     for link in links:
+        if (link.pupil_id, link.etablissement_id) in seen:
+            continue  # the same child linked to two persons of this account (regroupement)
+        seen.add((link.pupil_id, link.etablissement_id))
         membership = (
             Membership.objects.current()
             .filter(person_id=link.pupil_id, etablissement_id=link.etablissement_id, profile=Profile.ELEVE)
