@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "cartable.linking",
     "cartable.merging",
     "cartable.franceconnect",
+    "cartable.sso",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +302,14 @@ FRANCECONNECT_CLIENT_SECRET = env.str("FRANCECONNECT_CLIENT_SECRET", default="")
 FRANCECONNECT_SCOPES = env.str("FRANCECONNECT_SCOPES", default="openid given_name family_name birthdate email")
 FRANCECONNECT_ACR_VALUES = env.str("FRANCECONNECT_ACR_VALUES", default="eidas1")
 FRANCECONNECT_TIMEOUT_SECONDS = env.int("FRANCECONNECT_TIMEOUT_SECONDS", default=10)
+
+# Single sign-on: the CAS 3.0 server (cartable.sso). Unvalidated service and proxy tickets expire
+# after SSO_TICKET_SECONDS (the CAS specification recommends at most 5 minutes); proxy-granting
+# tickets die at logout or after SSO_PGT_SECONDS. Callbacks (pgtUrl, single logout) get
+# SSO_CALLBACK_TIMEOUT_SECONDS each, so a dead partner never holds a login or a logout.
+SSO_TICKET_SECONDS = env.int("SSO_TICKET_SECONDS", default=300)
+SSO_PGT_SECONDS = env.int("SSO_PGT_SECONDS", default=12 * 3600)
+SSO_CALLBACK_TIMEOUT_SECONDS = env.float("SSO_CALLBACK_TIMEOUT_SECONDS", default=3.0)
 
 # --- Demo -----------------------------------------------------------------------------------
 # The demo pages (/demo/outbox/) exist only when DEMO=true (set by `make demo`).
