@@ -32,6 +32,7 @@ demo: install
 ## test: install test dependencies (Python packages, Debian's chromium) and run the whole suite
 test: install-test
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-oidc-provider.sh
 	$(MAKE) --no-print-directory test-only
 
 test-only: lint

@@ -1,6 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "franceconnect"
-urlpatterns: list = []
+urlpatterns = [
+    path("connexion/", views.start, name="start"),
+    path("retour/", views.callback, name="callback"),
+    path("deconnecte/", views.logged_out, name="logged_out"),
+]

@@ -36,6 +36,8 @@ from cartable.accounts.models import User
 from cartable.activation import views as activation_views
 from cartable.activation.decorators import charter_required
 from cartable.activation.services import charter_to_accept
+from cartable.franceconnect import services as franceconnect_services
+from cartable.franceconnect import views as franceconnect_views
 
 from . import services
 from .choice import (
@@ -234,6 +236,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     """POST logs out. GET only asks for confirmation: a link (or a prefetch) must not log out."""
     if request.method == "POST":
+        # A FranceConnect session also ends at the provider (cartable.franceconnect).
+        provider_logout = franceconnect_services.logout(request)
+        if provider_logout is not None:
+            return franceconnect_views.leave(request, provider_logout)
         services.end_session(request)
         messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
         return redirect("portal:index")
