@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cartable.accounts.models import User
+from cartable.accounts.policy import Policy
 from cartable.accounts.questions import QUESTIONS
 from cartable.directory.models import Person
 from cartable.lib.text import normalise_answer
@@ -177,6 +178,16 @@ class QuestionsForm(forms.Form):
         if data.get("question1") is not None and data.get("question1") == data.get("question2"):
             self.add_error("question2", _("Choisissez deux questions différentes."))
         return data
+
+
+def policy_data(policy: Policy) -> dict[str, object]:
+    """The policy as the data-* attributes password-check.js mirrors (the server decides)."""
+    return {
+        "min": policy.min_length,
+        "max": policy.max_length or "",
+        "letters_digits": "1" if policy.letters_and_digits else "",
+        "min_bits": int(policy.min_entropy_bits) or "",
+    }
 
 
 class PasswordForm(forms.Form):

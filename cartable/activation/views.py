@@ -55,7 +55,7 @@ from cartable.portal import services as portal_services
 from cartable.portal.services import Outcome
 
 from . import services, state
-from .forms import BirthDatesForm, CharterForm, EmailForm, PasswordForm, QuestionsForm, StartForm
+from .forms import BirthDatesForm, CharterForm, EmailForm, PasswordForm, QuestionsForm, StartForm, policy_data
 from .services import ActivationRefused
 
 STEP_URLS = {
@@ -338,13 +338,7 @@ def password(request: HttpRequest, pending: state.Pending, user: User) -> HttpRe
         state.PASSWORD,
         form=form,
         policy=policy,
-        # The browser-side checks mirror the policy (the server decides).
-        policy_data={
-            "min": policy.min_length,
-            "max": policy.max_length or "",
-            "letters_digits": "1" if policy.letters_and_digits else "",
-            "min_bits": int(policy.min_entropy_bits) or "",
-        },
+        policy_data=policy_data(policy),
         finishes_by_email=bool(pending.email),
         account_username=user.username,  # for password managers (a hidden username field)
     )

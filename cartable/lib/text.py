@@ -30,3 +30,16 @@ def clean(value: str | None) -> str:
 def normalise_answer(value: str) -> str:
     """Compare free-text answers without case, accents or extra spaces."""
     return clean(ascii_fold(value)).casefold()
+
+
+_NAME_SEPARATORS = re.compile(r"[\s\-'’‐‑–—.]+")
+
+
+def normalise_name(value: str | None) -> str:
+    """Compare people's names as typed by a parent with the school's records.
+
+    'Éloïse-Marie  d'Arc' and 'ELOISE MARIE D ARC' give the same: case, accents, hyphens,
+    apostrophes, dots and extra spaces are ignored (SIECLE and parents write names both ways).
+    """
+    folded = ascii_fold((value or "").translate(_SPECIAL)).casefold()
+    return " ".join(part for part in _NAME_SEPARATORS.split(folded) if part)

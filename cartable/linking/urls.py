@@ -1,6 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "linking"
-urlpatterns: list = []
+urlpatterns = [
+    path("signaler/<int:pk>/", views.report, name="report"),
+]

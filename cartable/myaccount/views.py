@@ -38,6 +38,7 @@ from cartable.accounts.models import User
 from cartable.accounts.policy import current_policy
 from cartable.accounts.questions import QUESTIONS
 from cartable.activation.decorators import charter_required
+from cartable.linking import services as linking
 from cartable.recovery import limits
 from cartable.recovery import services as recovery
 
@@ -132,7 +133,12 @@ def mobile_confirm(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def children(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    return render(request, "myaccount/children.html", {**_tabs(user, "children"), "children": services.children_of(user)})
+    children = services.children_of(user)
+    # Each child with its link (cartable.linking): « Signaler une erreur » or the open report.
+    links = {(link.pupil_name, link.etablissement, link.level): link for link in linking.child_links(user)}
+    rows = [(child, links.get((child.name, child.etablissement, child.link))) for child in children]
+    context = {**_tabs(user, "children"), "children": children, "rows": rows, "reports": linking.reports_of(user)[:20]}
+    return render(request, "myaccount/children.html", context)
 
 
 # --- Sécurité ----------------------------------------------------------------------------------

@@ -1,6 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "registration"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("portable/", views.mobile, name="mobile"),
+    path("code/", views.code, name="code"),
+    path("code/renvoyer/", views.resend, name="resend"),
+    path("enfants/", views.children, name="children"),
+    path("charte/", views.charter, name="charter"),
+    path("mot-de-passe/", views.password, name="password"),
+    path("terminer/", views.finish, name="finish"),
+    path("compte-active/", views.done, name="done"),
+]
