@@ -12,6 +12,8 @@ urlpatterns = [
     path("liens/", include("cartable.linking.urls")),
     path("regroupement/", include("cartable.merging.urls")),
     path("franceconnect/", include("cartable.franceconnect.urls")),
+    path("oidc/", include("cartable.oidc.urls")),
+    path("api/v1/", include("cartable.api.urls")),
 ]
 if settings.DEMO:
     urlpatterns.append(path("demo/", include("cartable.demo.urls")))

@@ -1,0 +1,151 @@
+"""The provider's pages: authorization (consent) and RP-initiated logout, in French.
+
+django-oauth-toolkit's views do the protocol; these subclasses add Cartable's rules:
+
+Authorization (`/oidc/authorize/`):
+  1. not signed in → the portal's login page (LOGIN_URL), back here afterwards;
+  2. a disabled or merged account → a refusal page, no code;
+  3. a trusted client (`skip_authorization`) or a consent already given for these scopes
+     (`Consent`) → straight back to the client with a code;
+  4. otherwise the consent page; "Autoriser" records the consent for next time.
+Logout (`/oidc/logout/`, the end_session endpoint): DOT ends the Cartable session, deletes the
+account's tokens at the client, and redirects only to a registered post_logout_redirect_uri.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_application_model
+from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
+
+from cartable.accounts.models import User
+
+from .claims import account_usable
+from .models import Consent
+
+# Why a request is refused, by oauthlib's error class (its own descriptions are in English).
+_ERRORS = {
+    "InvalidClientIdError": gettext_lazy("Ce service n'est pas enregistré auprès de Cartable."),
+    "MissingClientIdError": gettext_lazy("Ce service n'est pas enregistré auprès de Cartable."),
+    "MismatchingRedirectURIError": gettext_lazy(
+        "L'adresse de retour demandée n'est pas enregistrée pour ce service : Cartable refuse d'y envoyer vos informations."
+    ),
+    "InvalidRedirectURIError": gettext_lazy("L'adresse de retour demandée est invalide."),
+    "MissingRedirectURIError": gettext_lazy("Ce service n'a pas indiqué d'adresse de retour."),
+}
+_LOGOUT_ERRORS = {
+    "InvalidOIDCRedirectURIError": gettext_lazy("Cette adresse de retour n'est pas enregistrée pour ce service."),
+    "InvalidOIDCClientError": gettext_lazy("Ce service n'est pas enregistré auprès de Cartable."),
+    "InvalidIDTokenError": gettext_lazy("La demande de déconnexion de ce service est invalide ou a expiré."),
+    "ClientIdMissmatch": gettext_lazy("La demande de déconnexion de ce service est invalide."),
+}
+
+
+def _with_form_action(response: HttpResponse, redirect_uri: str) -> HttpResponse:
+    """Let the consent form's redirect reach the client's origin (CSP form-action covers redirects)."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme and parts.netloc:
+        origin = f"{parts.scheme}://{parts.netloc}"
+    elif parts.scheme:
+        origin = f"{parts.scheme}:"  # a mobile app's private-use scheme
+    else:
+        return response
+    response.headers["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {origin}"
+    )
+    return response
+
+
+def _refused(request: HttpRequest) -> HttpResponse:
+    return render(request, "oidc/refused.html", status=403)
+
+
+class AuthorizeView(AuthorizationView):
+    template_name = "oidc/authorize.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not account_usable(request.user):  # type: ignore[arg-type]
+            return _refused(request)
+        remembered = self._remembered(request)
+        if remembered is not None:
+            return remembered
+        response = super().get(request, *args, **kwargs)
+        if response.status_code == 200 and self.oauth2_data.get("redirect_uri"):
+            _with_form_action(response, self.oauth2_data["redirect_uri"])
+        return response
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not account_usable(request.user):  # type: ignore[arg-type]
+            return _refused(request)
+        return super().post(request, *args, **kwargs)
+
+    def _remembered(self, request: HttpRequest) -> HttpResponse | None:
+        """Step 3 for a consent given earlier: the code at once, or None to go on as DOT does."""
+        prompt = set(request.GET.get("prompt", "").split())
+        if prompt & {"login", "consent", "create"} or "resource" in request.GET:
+            return None  # DOT handles those (and asks again for "consent")
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError:
+            return None  # DOT answers the error itself
+        consent = (
+            Consent.objects.filter(user=cast(User, request.user), application__client_id=credentials["client_id"])
+            .select_related("application")
+            .first()
+        )
+        if consent is None or not consent.covers(scopes):
+            return None
+        if isinstance(credentials.get("ui_locales"), list):
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, consent.application)
+        return self.redirect(uri, consent.application)
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.cleaned_data.get("allow") and self.success_url:
+            self._remember(form.cleaned_data["client_id"], form.cleaned_data.get("scope", "").split())
+        return response
+
+    def _remember(self, client_id: str, scopes: list[str]) -> None:
+        application = get_application_model().objects.get(client_id=client_id)
+        with transaction.atomic():
+            consent, created = Consent.objects.select_for_update().get_or_create(
+                user=cast(User, self.request.user), application=application, defaults={"scope": " ".join(scopes)}
+            )
+            if not created:
+                consent.scope = " ".join(sorted(set(consent.scope.split()) | set(scopes)))
+                consent.save(update_fields=["scope"])
+
+    def render_to_response(self, context, **response_kwargs):
+        error = context.get("error")
+        if error is not None:
+            context["error_message"] = _ERRORS.get(
+                type(error).__name__, _("La demande de connexion de ce service est invalide.")
+            )
+        return super().render_to_response(context, **response_kwargs)
+
+
+class LogoutView(RPInitiatedLogoutView):
+    template_name = "oidc/logout_confirm.html"
+
+    def render_to_response(self, context, **response_kwargs):
+        error = context.get("error")
+        if error is not None:
+            context["error_message"] = _LOGOUT_ERRORS.get(
+                type(error).__name__, _("La demande de déconnexion de ce service est invalide.")
+            )
+        return super().render_to_response(context, **response_kwargs)
