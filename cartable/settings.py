@@ -133,12 +133,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # a database table (works on one machine with several workers, no extra service needed).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Django's Redis backend, with its Redis client reused between calls (cartable/lib/cache.py).
+    CACHES = {"default": {"BACKEND": "cartable.lib.cache.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "cartable.lib.cached_sessions"
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cartable_cache"}
     }
+    SESSION_ENGINE = "cartable.lib.sessions"
 
 # --- Users and passwords --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -38,16 +38,24 @@ def retry_after(limit: Limit, subject: str) -> int:
 
 def retry_after_many(checks: list[tuple[Limit, str]]) -> int:
     """The longest wait among several (limit, subject) pairs, read in one cache round trip."""
+    return check_many(checks)[0]
+
+
+def check_many(checks: list[tuple[Limit, str]]) -> tuple[int, list[int]]:
+    """(longest wait in seconds, failures counted for each pair), in one cache round trip."""
     keys = [_key(limit, subject) for limit, subject in checks]
     values = cache.get_many([k for key in keys for k in (key, key + ":start")])
     wait = 0
     now = time.time()
+    counts = []
     for (limit, _subject), key in zip(checks, keys, strict=True):
-        if values.get(key, 0) < limit.max_failures:
+        count = values.get(key, 0)
+        counts.append(count)
+        if count < limit.max_failures:
             continue
         first_at = values.get(key + ":start", now)
         wait = max(wait, int(math.ceil(first_at + limit.window_seconds - now)))
-    return max(wait, 0)
+    return max(wait, 0), counts
 
 
 def has_failures(limit: Limit, subject: str) -> bool:

@@ -30,13 +30,15 @@ from enum import Enum
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cartable.accounts.backends import normalise_identifier
-from cartable.accounts.models import User
+from cartable.accounts.charters import current_ref
+from cartable.accounts.models import CharterAcceptance, User
 from cartable.directory.models import Etablissement, Membership
 from cartable.lib import throttle
 
@@ -74,6 +76,8 @@ class LoginResult:
     retry_after: int = 0  # seconds, for BLOCKED
     # (établissement name, support contact) pairs, for DISABLED.
     contacts: list[tuple[str, str]] = field(default_factory=list)
+    # For OK: the current charter's version when the account has accepted it (None: not known).
+    accepted_charter_version: int | None = None
 
 
 def credentials_expired(user: User, now: datetime.datetime | None = None) -> bool:
@@ -112,14 +116,23 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
     address = throttle.client_address(request)
 
     # 1. Blocked: the password is not even checked.
-    wait = blocked_for(request, ident)
+    wait, (ident_failures, _address_failures) = throttle.check_many(
+        [(account_limit(), ident), (address_limit(), address)]
+    )
     if wait:
         return LoginResult(Outcome.BLOCKED, retry_after=wait)
 
     # 2 and 3. Not through authenticate(): ModelBackend would fetch the account again, and it
     # refuses an inactive account without saying whether the password was right (asking again
     # would cost a second Argon2 computation, which timing would reveal).
-    account = User.objects.filter(username=ident).first()
+    accounts = User.objects.filter(username=ident)
+    charter = current_ref()
+    if charter is not None:
+        # Whether the current charter is accepted, in the same query: the login then needs no
+        # other read before the home page (activation.services.charter_to_accept).
+        accepted = CharterAcceptance.objects.filter(user_id=OuterRef("pk"), charter_id=charter.id)
+        accounts = accounts.annotate(accepted_charter=Exists(accepted))
+    account = accounts.first()
     user: User | None = None
     if account is None:
         User().set_password(password)
@@ -144,12 +157,13 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
             # That failure reached the limit: say so now rather than at the next attempt.
             return LoginResult(Outcome.BLOCKED, retry_after=wait)
         return LoginResult(Outcome.INVALID)
-    if throttle.has_failures(account_limit(), ident):
+    if ident_failures:
         throttle.reset(account_limit(), ident)
     # 5. Provisional credentials: the activation comes first.
     if user.activated_at is None:
         return LoginResult(Outcome.ACTIVATE, user=user)
-    return LoginResult(Outcome.OK, user=user)
+    accepted = charter.version if charter is not None and getattr(user, "accepted_charter", False) else None
+    return LoginResult(Outcome.OK, user=user, accepted_charter_version=accepted)
 
 
 def refusal_message(result: LoginResult) -> str:

@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cartable.accounts.models import User
 from cartable.activation import views as activation_views
 from cartable.activation.decorators import charter_required
-from cartable.activation.services import charter_to_accept
+from cartable.activation.services import charter_to_accept, note_charter_accepted
 from cartable.franceconnect import services as franceconnect_services
 from cartable.franceconnect import views as franceconnect_views
 
@@ -199,6 +199,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 # « Conserver l'identification » counts only on the person's own computer.
                 keep = bool(form.cleaned_data.get("conserver")) and choice is not None and choice.remember
                 services.start_session(request, result.user, choice, keep_signed_in=keep)
+                if result.accepted_charter_version is not None:
+                    note_charter_accepted(request, result.accepted_charter_version)
                 next_url = carry.get("next") or reverse("portal:home")
                 if charter_to_accept(request) is not None:
                     return redirect(f"{reverse('activation:charter_update')}?{urlencode({'next': next_url})}")
