@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from cartable.accounts import tokens
+from cartable.accounts.charters import current_ref
 from cartable.accounts.models import Charter, CharterAcceptance, Confirmation, SecretAnswer, User
 from cartable.accounts.persons import person_ids
 from cartable.accounts.services import audit
@@ -319,19 +320,21 @@ CHARTER_SESSION_KEY = "cartable.charter"
 def charter_to_accept(request: HttpRequest) -> Charter | None:
     """The current charter if the logged-in user has not accepted it yet, else None.
 
-    One small query per call (the current version); the acceptance itself is looked up only
-    when the session does not already know it.
+    The current version comes from the cache (accounts/charters.py); the acceptance is looked
+    up only when the session does not already know it, so a guarded page costs no query.
     """
-    # Only id and version: this runs on every guarded page; the text is loaded when shown.
-    charter = (
-        Charter.objects.filter(published_at__lte=timezone.now()).order_by("-version").only("id", "version").first()
-    )
-    if charter is None or request.session.get(CHARTER_SESSION_KEY) == charter.version:
+    ref = current_ref()
+    if ref is None or request.session.get(CHARTER_SESSION_KEY) == ref.version:
         return None
-    if CharterAcceptance.objects.filter(user_id=cast(int, request.user.pk), charter=charter).exists():
-        request.session[CHARTER_SESSION_KEY] = charter.version
+    if CharterAcceptance.objects.filter(user_id=cast(int, request.user.pk), charter_id=ref.id).exists():
+        request.session[CHARTER_SESSION_KEY] = ref.version
         return None
-    return charter
+    return Charter.objects.filter(pk=ref.id).first()
+
+
+def note_charter_accepted(request: HttpRequest, version: int) -> None:
+    """Record in the session that its user has accepted charter `version` (known at login)."""
+    request.session[CHARTER_SESSION_KEY] = version
 
 
 def accept_charter(request: HttpRequest, user: User, charter: Charter) -> None:
