@@ -14,6 +14,7 @@ urlpatterns = [
     path("franceconnect/", include("cartable.franceconnect.urls")),
     path("oidc/", include("cartable.oidc.urls")),
     path("api/v1/", include("cartable.api.urls")),
+    path("cas/", include("cartable.sso.urls")),
 ]
 if settings.DEMO:
     urlpatterns.append(path("demo/", include("cartable.demo.urls")))
