@@ -43,6 +43,7 @@ from cartable.directory.admin import (
     scope_queryset,
 )
 from cartable.directory.models import Etablissement, Membership
+from cartable.merging.admin import merge_selected_accounts
 
 from .letters import french_date, issue_letters, letters_filename
 from .models import AuditEvent, Charter, User
@@ -109,7 +110,7 @@ class UserAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = [StatusFilter, AccountProfileFilter, AccountDivisionFilter, "is_active", "is_staff"]
     search_fields = ["username", "person__last_name", "person__usage_name", "person__first_name", "email"]
     list_select_related = ["person"]
-    actions = ["print_letters", "reset_and_print_letters", "reactivate"]
+    actions = ["print_letters", "reset_and_print_letters", "reactivate", merge_selected_accounts]
     change_list_template = "admin/accounts/user/change_list.html"
     # Accounts are made by imports, and deleting one is left to the retention rules (and to a
     # superuser): a secretary deactivates an account instead.

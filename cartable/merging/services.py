@@ -58,6 +58,7 @@ KEEP_KEPT = "keep_kept"  # the kept account's rows win; the absorbed account's s
 MOVE_NEW = "move_new"  # move the rows the kept account has no equivalent of (unique constraint)
 MOVE_IF_FREE = "move_if_free"  # move per provider, only if the kept account has none for it
 LEAVE = "leave"  # not moved
+REVOKE = "revoke"  # sign-in tickets and tokens issued to the absorbed account: deleted (it is closed)
 REPOINT = "repoint"  # accounts merged into the absorbed one now point to the kept one
 
 RELATIONS: dict[str, tuple[str, str]] = {
@@ -73,11 +74,24 @@ RELATIONS: dict[str, tuple[str, str]] = {
     # accounts is `merged_into` and the "account.merged" lines under both identifiers.
     "accounts.AuditEvent.actor": (LEAVE, "journal d'audit : inchangé (append-only)"),
     "accounts.User.merged_into": (REPOINT, "comptes déjà regroupés dans le compte fermé : rattachés au compte conservé"),
+    # Single sign-on credentials issued to the absorbed account (CAS tickets, OAuth/OIDC tokens
+    # and codes): they must not keep working, nor start working as the kept account.
+    "sso.Ticket.user": (REVOKE, "tickets CAS du compte fermé : supprimés"),
+    "oauth2_provider.AccessToken.user": (REVOKE, "jetons d'accès du compte fermé : supprimés"),
+    "oauth2_provider.RefreshToken.user": (REVOKE, "jetons de rafraîchissement du compte fermé : supprimés"),
+    "oauth2_provider.IDToken.user": (REVOKE, "jetons d'identité du compte fermé : supprimés"),
+    "oauth2_provider.Grant.user": (REVOKE, "codes d'autorisation du compte fermé : supprimés"),
+    "oauth2_provider.DeviceGrant.user": (REVOKE, "codes d'appareil du compte fermé : supprimés"),
+    # Reviewed: the person's own records, they follow the person.
+    "linking.LinkReport.reporter": (MOVE, "signalements de rattachement faits par le parent"),
+    "oidc.Consent.user": (MOVE, "consentements donnés aux services (ceux du compte conservé priment)"),
     # Reviewed: plain ownership, moved as is (staff rows in practice: staff accounts are refused,
     # so these stay empty, but moving is right if that ever changes).
     "admin.LogEntry.user": (MOVE, "historique de la console"),
     "accounts.Charter.created_by": (MOVE, "auteur d'une version de la charte"),
     "imports.ImportRun.started_by": (MOVE, "auteur d'un import"),
+    "linking.LinkReport.handled_by": (MOVE, "signalement traité par un personnel"),
+    "oauth2_provider.Application.user": (MOVE, "propriétaire d'un client OpenID Connect"),
 }
 
 
@@ -99,6 +113,7 @@ class MergeResult:
     moved: dict[str, int] = field(default_factory=dict)
     left: dict[str, int] = field(default_factory=dict)
     voided: int = 0
+    revoked: dict[str, int] = field(default_factory=dict)  # rows deleted (REVOKE)
     repointed: list[str] = field(default_factory=list)  # identifiers of earlier merged accounts
     filled: list[str] = field(default_factory=list)  # "email", "mobile"
     notified: list[str] = field(default_factory=list)  # addresses the notice went to
@@ -173,6 +188,11 @@ def _transfer(keep: User, absorbed: User, now: Any, result: MergeResult) -> None
     for key, model, fk in relations_to_user():
         policy = RELATIONS.get(key, (MOVE, ""))[0]
         if policy == LEAVE or policy == KEEP_KEPT:
+            continue
+        if policy == REVOKE:
+            deleted, _by_model = model._base_manager.filter(**{fk.name: absorbed}).delete()
+            if deleted:
+                result.revoked[key] = deleted
             continue
         if policy == VOID:
             if model is Confirmation:
@@ -333,6 +353,7 @@ def merge_accounts(keep: User, absorbed: User, *, actor: User | None, via: str, 
         "moved": result.moved,
         "left": result.left,
         "voided_confirmations": result.voided,
+        "revoked": result.revoked,
         "repointed": result.repointed,
         "filled": result.filled,
         "absorbed_children": absorbed_children,

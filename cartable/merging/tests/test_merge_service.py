@@ -188,3 +188,36 @@ def test_sessions_of_the_absorbed_account_end(client, parent, second_account):
     # is_active=False: Django's ModelBackend.get_user refuses the account, the session is anonymous.
     response = client.get("/mon-compte/")
     assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+def test_sign_in_tickets_are_revoked_and_link_reports_follow_the_person(parent, second_account, sibling, etab):
+    from cartable.linking.models import LinkReport
+    from cartable.sso.models import Service, Ticket
+
+    service = Service.objects.create(etablissement=etab, name="Pronote", service_patterns="https://pronote.exemple.fr/")
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        kind="PGT", digest="d" * 64, user=second_account, service=service, url="https://pronote.exemple.fr/pgt",
+        created_at=now, expires_at=now + datetime.timedelta(hours=1),
+    )
+    report = LinkReport.objects.create(
+        guardian=second_account.person, pupil=sibling.person, etablissement=etab, reporter=second_account, source="mon_compte"
+    )
+
+    from oauth2_provider.models import AccessToken, Application, RefreshToken
+
+    client = Application.objects.create(
+        name="Appli", client_type="public", authorization_grant_type="authorization-code",
+        redirect_uris="https://appli.exemple.fr/retour",
+    )
+    access = AccessToken.objects.create(user=second_account, application=client, token="a" * 40, expires=now, scope="openid")
+    RefreshToken.objects.create(user=second_account, application=client, token="r" * 40, access_token=access)
+
+    result = merge_accounts(parent, second_account, actor=None, via="staff")
+
+    assert not Ticket.objects.filter(pk=ticket.pk).exists()  # a closed account's PGT must die
+    assert not AccessToken.objects.exists() and not RefreshToken.objects.exists()  # nor its OAuth tokens
+    assert result.revoked["sso.Ticket.user"] == 1 and "oauth2_provider.AccessToken.user" in result.revoked
+    report.refresh_from_db()
+    assert report.reporter_id == parent.pk
+    assert AuditEvent.objects.filter(action="account.merged").first().detail["revoked"]["sso.Ticket.user"] == 1

@@ -8,6 +8,8 @@ its rows follow the person) or with a special handling, before the suite passes 
 
 from __future__ import annotations
 
+from django.apps import apps
+
 from cartable.merging.services import MOVE, MOVE_IF_FREE, RELATIONS, relations_to_user
 
 
@@ -21,8 +23,10 @@ def test_every_relation_to_user_is_decided():
 
 
 def test_the_table_names_no_relation_that_does_not_exist():
+    """A typo would leave a relation undecided; an app not installed (yet) may be decided ahead."""
     found = {key for key, _model, _field in relations_to_user()}
-    assert sorted(set(RELATIONS) - found) == []
+    installed = {config.label for config in apps.get_app_configs()}
+    assert sorted(key for key in set(RELATIONS) - found if key.split(".")[0] in installed) == []
 
 
 def test_the_enumeration_sees_hidden_relations():
