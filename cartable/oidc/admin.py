@@ -8,15 +8,18 @@ her établissement, through the service registry's link (`sso.Service.oidc_appli
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 
 from cartable.directory.scoping import managed_etablissements
+from cartable.sso.models import Service
 
 from .models import Consent
 
@@ -28,7 +31,9 @@ for model in (Application, AccessToken, Grant, IDToken, RefreshToken):
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = ["name", "client_type", "client_secret", "redirect_uris", "post_logout_redirect_uris", "skip_authorization"]
+        fields = [
+            "name", "client_type", "client_secret", "redirect_uris", "post_logout_redirect_uris", "skip_authorization"
+        ]
         labels = {
             "name": _("nom du service"),
             "client_type": _("type de client"),
@@ -54,8 +59,28 @@ class ClientForm(forms.ModelForm):
         }
         widgets = {"client_secret": forms.TextInput(attrs={"size": 70, "autocomplete": "off"})}
 
+    service = forms.ModelChoiceField(
+        label=_("service du registre"),
+        queryset=Service.objects.none(),
+        required=False,
+        help_text=_(
+            "L'entrée « OpenID Connect » du registre des services partenaires que ce client sert "
+            "(son établissement, ses profils autorisés, sa tuile). Sans service : ouvert à tous les "
+            "comptes (réservé à l'administration de l'ENT, par exemple l'application mobile)."
+        ),
+    )
+    user: Any = None  # the console user, set by ClientAdmin.get_form
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        current = getattr(self.instance, "sso_service", None) if self.instance.pk else None
+        services = Service.objects.filter(
+            protocol=Service.Protocol.OIDC, etablissement__in=managed_etablissements(self.user)
+        ).filter(Q(oidc_application__isnull=True) | Q(pk=getattr(current, "pk", None)))
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        self.fields["service"].initial = current
+        if not (self.user is not None and self.user.is_superuser):
+            self.fields["service"].required = True  # a secretary's client belongs to her établissement
         self.fields["client_type"].choices = [  # type: ignore[attr-defined]
             (Application.CLIENT_CONFIDENTIAL, _("Confidentiel (serveur)")),
             (Application.CLIENT_PUBLIC, _("Public (application mobile, sans secret)")),
@@ -73,20 +98,30 @@ class ClientForm(forms.ModelForm):
         client.algorithm = Application.RS256_ALGORITHM
         client.hash_client_secret = True
         if client.client_type == Application.CLIENT_PUBLIC:
-            client.client_secret = ""
+            client.client_secret = ""  # a public client proves nothing with a secret: PKCE only
+            client.hash_client_secret = False  # (DOT would store a digest of the empty string)
         if commit:
             client.save()
+            self.save_service(client)
         return client
+
+    def save_service(self, client: Application) -> None:
+        """Link the chosen registry entry to this client (and unlink a previous one)."""
+        chosen = self.cleaned_data.get("service")
+        previous = Service.objects.filter(oidc_application=client)
+        if chosen is not None:
+            previous = previous.exclude(pk=chosen.pk)
+        previous.update(oidc_application=None)
+        if chosen is not None and chosen.oidc_application_id != client.pk:
+            chosen.oidc_application = client
+            chosen.save(update_fields=["oidc_application"])
 
 
 def clients_managed_by(user) -> QuerySet[Application]:
     """The clients `user` may see in the console (module docstring)."""
     if user.is_active and user.is_superuser:
         return Application.objects.all()
-    field = "sso_service"
-    if not any(getattr(f, "name", None) == field for f in Application._meta.get_fields()):
-        return Application.objects.none()  # no registry link yet: superusers only
-    return Application.objects.filter(**{f"{field}__etablissement__in": managed_etablissements(user)})
+    return Application.objects.filter(sso_service__etablissement__in=managed_etablissements(user))
 
 
 @admin.register(Application)
@@ -95,6 +130,20 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ["name", "client_id", "client_type", "skip_authorization"]
     search_fields = ["name", "client_id"]
     readonly_fields = ["client_id"]
+
+    def get_fields(self, request: HttpRequest, obj: Application | None = None):  # type: ignore[override]
+        fields = [*ClientForm.Meta.fields, "service"]
+        if obj is not None:
+            fields.remove("client_secret")  # only its digest is stored: nothing to show
+        return ["client_id", *fields] if obj is not None else fields
+
+    def get_form(self, request: HttpRequest, obj: Application | None = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type("BoundClientForm", (form,), {"user": request.user})
+
+    def save_model(self, request: HttpRequest, obj: Application, form: ClientForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        form.save_service(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
         return clients_managed_by(request.user)
@@ -105,7 +154,7 @@ class ClientAdmin(admin.ModelAdmin):
         return obj is not None and clients_managed_by(request.user).filter(pk=obj.pk).exists()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or clients_managed_by(request.user).exists()
+        return request.user.is_superuser or managed_etablissements(request.user).exists()
 
     def has_view_permission(self, request: HttpRequest, obj: Application | None = None) -> bool:
         return self._in_scope(request, obj) if obj is not None else self.has_module_permission(request)
@@ -117,8 +166,7 @@ class ClientAdmin(admin.ModelAdmin):
         return self.has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # A secretary adds her établissement's clients from the service registry.
-        return request.user.is_superuser
+        return self.has_module_permission(request)
 
 
 @admin.register(Consent)

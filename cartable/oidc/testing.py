@@ -38,6 +38,7 @@ def make_client(
         post_logout_redirect_uris=post_logout_uri,
         algorithm=Application.RS256_ALGORITHM,
         skip_authorization=trusted,
+        hash_client_secret=not public,
     )
     return app, secret
 

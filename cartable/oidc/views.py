@@ -4,7 +4,8 @@ django-oauth-toolkit's views do the protocol; these subclasses add Cartable's ru
 
 Authorization (`/oidc/authorize/`):
   1. not signed in → the portal's login page (LOGIN_URL), back here afterwards;
-  2. a disabled or merged account → a refusal page, no code;
+  2. a disabled or merged account → a refusal page, no code; so is an account the service
+     registry does not open the client to (cartable.oidc.registry);
   3. a trusted client (`skip_authorization`) or a consent already given for these scopes
      (`Consent`) → straight back to the client with a code;
   4. otherwise the consent page; "Autoriser" records the consent for next time.
@@ -29,6 +30,7 @@ from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 
 from cartable.accounts.models import User
 
+from . import registry
 from .claims import account_usable
 from .models import Consent
 
@@ -65,16 +67,27 @@ def _with_form_action(response: HttpResponse, redirect_uri: str) -> HttpResponse
     return response
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
-    return render(request, "oidc/refused.html", status=403)
+def _refused(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "oidc/refused.html", {"reason": reason}, status=403)
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """Steps 2 and 2b: the account, then the service registry's rules for this client."""
+    user = cast(User, request.user)
+    if not account_usable(user):
+        return _refused(request)
+    client_id = request.POST.get("client_id") if request.method == "POST" else request.GET.get("client_id")
+    reason = registry.refusal(user, client_id or "")
+    return _refused(request, reason) if reason else None
 
 
 class AuthorizeView(AuthorizationView):
     template_name = "oidc/authorize.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not account_usable(request.user):  # type: ignore[arg-type]
-            return _refused(request)
+        refused = _refusal(request)
+        if refused is not None:
+            return refused
         remembered = self._remembered(request)
         if remembered is not None:
             return remembered
@@ -84,8 +97,9 @@ class AuthorizeView(AuthorizationView):
         return response
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not account_usable(request.user):  # type: ignore[arg-type]
-            return _refused(request)
+        refused = _refusal(request)
+        if refused is not None:
+            return refused
         return super().post(request, *args, **kwargs)
 
     def _remembered(self, request: HttpRequest) -> HttpResponse | None:

@@ -12,6 +12,7 @@ does not give usable tickets, and a lookup is still one indexed query.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,11 @@ class Service(models.Model):
         _("mandataire (proxy) autorisé"),
         default=False,
         help_text=_("Le service peut obtenir des tickets pour d'autres services en votre nom."),
+    )
+    # Protocol "oidc": the service's client at the OpenID Connect provider (cartable.oidc).
+    oidc_application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="sso_service", verbose_name=_("client OpenID Connect"),
     )
     show_tile = models.BooleanField(_("afficher une tuile"), default=True)
     active = models.BooleanField(_("actif"), default=True)
