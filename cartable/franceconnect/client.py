@@ -183,7 +183,7 @@ def verify_jwt(raw: str, *, nonce: str | None = None, id_token: bool = True) -> 
     try:
         registry.validate(claims)
     except JoseError as exc:
-        raise FranceConnectError(Failure.INVALID, f"claims refused ({exc})") from exc
+        raise FranceConnectError(Failure.INVALID, f"claim {getattr(exc, 'claim', '?')} refused ({exc})") from exc
     audiences = claims.get("aud")
     if isinstance(audiences, list) and len(audiences) > 1 and claims.get("azp") != client_id:
         raise FranceConnectError(Failure.INVALID, "several audiences and azp is not this client")

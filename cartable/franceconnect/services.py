@@ -37,6 +37,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from cartable.accounts.models import ExternalIdentity, User
 from cartable.accounts.services import audit
 from cartable.portal import services as portal
+from cartable.registration.flow import ExternalClaims
 
 from . import client
 from .client import Failure, FranceConnectError
@@ -115,9 +116,8 @@ def _birthdate(value: object) -> datetime.date | None:
         return None
 
 
-def external_claims(userinfo: dict[str, Any]) -> Any:
-    """The claims handed to the registration flow (cartable.registration.flow.ExternalClaims)."""
-    from cartable.registration.flow import ExternalClaims
+def external_claims(userinfo: dict[str, Any]) -> ExternalClaims:
+    """The claims handed to the registration flow's first use."""
 
     def text(name: str) -> str:
         value = userinfo.get(name)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from cartable.activation.services import charter_to_accept
 from cartable.portal.services import LoginResult, Outcome, refusal_message, support_contacts
+from cartable.registration.flow import begin_with_identity
 
 from . import client, services
 from .client import Failure, FranceConnectError
@@ -82,8 +83,6 @@ def callback(request: HttpRequest) -> HttpResponse:
     identity = services.linked_identity(str(tokens.claims["sub"]))
     if identity is None:
         # First use: the registration flow proves the account is theirs, then links the sub.
-        from cartable.registration.flow import begin_with_identity
-
         services.remember_id_token(request, tokens.id_token)
         return begin_with_identity(request, services.external_claims(userinfo))
 

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from cartable.accounts.models import AuditEvent, ExternalIdentity
+from cartable.delivery.testing import last_sms_code
 from cartable.lib.browser import require_chromium
 
 from .conftest import FC_PASSWORD
@@ -190,5 +191,46 @@ def test_replayed_callback_and_replayed_code(browser, live_server, oidc_provider
     assert AuditEvent.objects.filter(action="franceconnect_login").count() == 1
     assert "token endpoint refused the code (invalid_grant)" in caplog.text
     assert parse_qs(urlsplit(first).query)["code"][0] not in caplog.text  # no code, no token in the log
+    assert cartable_errors(errors, live_server) == []
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_use_then_straight_in(browser, live_server, oidc_provider, parent, pupil):
+    """First use: the provider's identity, then the mobile, the SMS code, the child's birth date."""
+    parent.person.mobile = "06 12 34 56 78"  # the number the school recorded
+    parent.person.save()
+    context, page, errors = open_page(browser)
+
+    click_franceconnect(page, live_server)
+    provider_login(page)  # Claire Marie EXEMPLE at the provider, `sub` "claire", unknown here
+    page.wait_for_url("**/inscription/portable/")
+    assert "Première connexion avec FranceConnect" in page.inner_text("main")
+    page.get_by_label("Numéro de téléphone portable").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Recevoir un code par SMS").click()
+
+    page.wait_for_url("**/inscription/code/")
+    page.get_by_label("Code reçu par SMS").fill(last_sms_code("+33612345678"))
+    page.get_by_role("button", name="Valider le code").click()
+
+    page.wait_for_url("**/inscription/enfants/")
+    page.get_by_label("Date de naissance de Léa").fill("14/03/2015")
+    page.get_by_role("button", name="Continuer").click()
+    if "/inscription/terminer/" in page.url:  # the flow's last step when it was not done at once
+        page.get_by_role("button", name="Activer mon compte et me connecter").click()
+    page.wait_for_url(live_server.url + "/accueil/")
+    identity = ExternalIdentity.objects.get(provider="franceconnect", subject="claire")
+    assert identity.user_id == parent.pk
+
+    # The id_token survived the registration's session rotation: logging out ends the provider's
+    # session too, so the next FranceConnect login asks the provider's login again…
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(live_server.url + "/")
+    assert "Vous êtes déconnecté de Cartable et de FranceConnect." in page.get_by_role("main").inner_text()
+    click_franceconnect(page, live_server)
+    # …and, the `sub` now linked, goes straight to the home page (no mobile, no code).
+    provider_login(page)
+    page.wait_for_url(live_server.url + "/accueil/")
+    assert AuditEvent.objects.filter(action="franceconnect_login", target_username=parent.username).count() == 1
     assert cartable_errors(errors, live_server) == []
     context.close()
