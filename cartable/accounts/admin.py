@@ -145,6 +145,8 @@ class UserAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "last_login",
             "date_joined",
         ]
+        if obj is not None and obj.merged_into_id is not None:
+            readonly.append("is_active")  # merged (cartable.merging): closed for good
         if not request.user.is_superuser:
             # The personal address is where password recovery goes: changed by someone else, it
             # would hand over the account silently. A staff reset goes through a letter instead.
@@ -252,7 +254,8 @@ class UserAdmin(ScopedAdminMixin, admin.ModelAdmin):
         """
         users, console_accounts = printable_accounts(request, list(queryset.select_related("person")))
         now = timezone.now()
-        inactive = [u for u in users if not u.is_active]
+        # A merged account stays closed (cartable.merging): its children belong to the kept one.
+        inactive = [u for u in users if not u.is_active and u.merged_into_id is None]
         need_letter = [u for u in inactive if _needs_new_letter(u, now)]
         switched_on = [u for u in inactive if u not in need_letter]
         actor = request.user if isinstance(request.user, User) else None

@@ -99,6 +99,8 @@ def issue_provisional_credentials(
     for user in users:
         if user.is_activated and not reset_activated:
             continue
+        if user.merged_into_id is not None:
+            continue  # merged into another account (cartable.merging): a letter would reopen it
         password = generate_provisional_password()
         user.set_password(password)
         user.credentials_issued_at = now

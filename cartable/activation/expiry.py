@@ -58,7 +58,9 @@ def cutoffs(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetim
 
 def to_delete(now: datetime.datetime) -> QuerySet[User]:
     _deactivate_before, delete_before = cutoffs(now)
-    return User.objects.filter(activated_at__isnull=True, credentials_issued_at__lt=delete_before)
+    # An account merged into another (cartable.merging) stays: its person's children now belong
+    # to the kept account through it (accounts.persons), even if it was never activated.
+    return User.objects.filter(activated_at__isnull=True, credentials_issued_at__lt=delete_before, merged_into__isnull=True)
 
 
 def to_deactivate(now: datetime.datetime) -> QuerySet[User]:
