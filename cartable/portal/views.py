@@ -16,14 +16,19 @@ The login journey, each step a plain form that works without JavaScript:
 
 from __future__ import annotations
 
+import secrets
 from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -43,6 +48,7 @@ from . import services
 from .choice import (
     LEVELS,
     PROFILES,
+    PortalChoice,
     current_choice,
     forget_choice,
     needs_level,
@@ -168,6 +174,32 @@ def _render_step2(
     return render(request, "portal/start.html", context, status=status)
 
 
+# The login page as nearly every visitor first gets it — nothing typed, no error, no message, no
+# parameter — differs only by the profile choice and the CSRF token. It is the most requested page
+# of an ENT (every family, every morning), and rendering it costs ~2 ms of CPU, as much as the
+# rest of a login without the password hash. So each worker renders it once per profile choice
+# with a placeholder where the token goes, and serves copies with the request's own token.
+# The page holds no personal data (pages with a typed identifier, an error or a message are
+# rendered as usual). Settings changed at run time (tests) empty the cache.
+_LOGIN_PAGES: dict[tuple[str, str, bool] | None, str] = {}
+_TOKEN_SLOT = f"csrf-token-slot-{secrets.token_hex(16)}"
+
+
+@receiver(setting_changed)
+def _forget_login_pages(**kwargs: object) -> None:
+    _LOGIN_PAGES.clear()
+
+
+def _plain_login_page(request: HttpRequest, context: dict[str, object]) -> HttpResponse:
+    choice = cast(PortalChoice | None, context["choice"])
+    key = (choice.profile, choice.level, choice.remember) if choice is not None else None
+    page = _LOGIN_PAGES.get(key)
+    if page is None:
+        page = render_to_string("portal/login.html", {**context, "csrf_token": _TOKEN_SLOT}, request)
+        _LOGIN_PAGES[key] = page
+    return HttpResponse(page.replace(_TOKEN_SLOT, get_token(request)))
+
+
 @sensitive_post_parameters("mot_de_passe")
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -228,7 +260,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "private_hours": max(1, settings.PRIVATE_SESSION_SECONDS // 3600),
         "remember_days": settings.REMEMBER_ME_DAYS,
     }
-    response = render(request, "portal/login.html", context, status=status)
+    if request.method == "GET" and not carry and not len(messages.get_messages(request)):
+        response = _plain_login_page(request, context)
+    else:
+        response = render(request, "portal/login.html", context, status=status)
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
