@@ -17,6 +17,7 @@ from django.utils import timezone
 from cartable.accounts.models import AuditEvent, ExternalIdentity
 from cartable.delivery.testing import last_sms_code
 from cartable.lib.browser import require_chromium
+from cartable.portal.tests.test_browser import assert_no_horizontal_overflow, shot
 
 from .conftest import FC_PASSWORD
 
@@ -98,6 +99,12 @@ def test_known_identity_logs_in_straight_and_logout_ends_the_provider_session(
     context, page, errors = open_page(browser)
 
     # 1. The button on the login page → the provider's login and consent pages → home.
+    page.goto(live_server.url + "/connexion/identifiant/")
+    shot(page, "franceconnect-1-login-page")
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert_no_horizontal_overflow(page, "login page with the FranceConnect button")
+    shot(page, "franceconnect-1-login-page-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     click_franceconnect(page, live_server)
     authorize = urlsplit(page.url)
     assert authorize.netloc == urlsplit(oidc_provider.issuer).netloc
@@ -137,6 +144,7 @@ def test_access_denied_at_the_provider(browser, live_server, oidc_provider, pare
     page.wait_for_selector(f"h1:has-text('{PROVIDER_LOGIN_TITLE}')")
     page.get_by_role("button", name="Annuler").click()  # the provider answers error=access_denied
     assert_refused_on_login_page(page, "Vous avez annulé la connexion avec FranceConnect.")
+    shot(page, "franceconnect-2-access-denied")
     assert_logged_out(page, live_server)
     assert not AuditEvent.objects.filter(action="franceconnect_login").exists()
     assert cartable_errors(errors, live_server) == []
