@@ -40,6 +40,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from cartable.accounts.models import Charter
+
 SESSION_KEY = "cartable.registration"
 DONE_KEY = "cartable.registration.done"  # the identifier shown on « Compte activé ! »
 # Session keys another app keeps across our rotation (the OIDC id_token, for FranceConnect's logout).
@@ -146,10 +148,18 @@ def fresh_session(request: HttpRequest) -> None:
     request.session.set_expiry(0)
 
 
+def _charter_version() -> int | None:
+    """The charter step is counted from the start, whoever registers (pages must not differ)."""
+    charter = Charter.current()
+    return charter.version if charter is not None else None
+
+
 def begin(request: HttpRequest, *, last_name: str, first_name: str) -> Registration:
     """Start a self-registration by SMS (step 1's form was valid)."""
     fresh_session(request)
-    registration = Registration(mode=SMS, started_at=time.time(), last_name=last_name, first_name=first_name)
+    registration = Registration(
+        mode=SMS, started_at=time.time(), last_name=last_name, first_name=first_name, charter_version=_charter_version()
+    )
     save(request, registration)
     return registration
 
@@ -157,5 +167,8 @@ def begin(request: HttpRequest, *, last_name: str, first_name: str) -> Registrat
 def begin_with_identity(request: HttpRequest, claims: ExternalClaims) -> HttpResponse:
     """Start the first-use flow for a person the provider authenticated: ask the mobile number next."""
     fresh_session(request)
-    save(request, Registration(mode=FRANCECONNECT, started_at=time.time(), claims=claims.as_session()))
+    registration = Registration(
+        mode=FRANCECONNECT, started_at=time.time(), claims=claims.as_session(), charter_version=_charter_version()
+    )
+    save(request, registration)
     return redirect("registration:mobile")

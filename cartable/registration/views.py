@@ -203,8 +203,11 @@ def code(request: HttpRequest, registration: Registration) -> HttpResponse:
         form.add_error("code", str(error))
         return _code_page(request, registration, form, expired=error.code == "expired")
     registration.code_ok = True
-    charter = services.charter_to_accept(_accounts(registration))
-    registration.charter_version = charter.version if charter is not None else None
+    # The charter step stays counted (the step numbers do not change), but is passed by an
+    # account that already accepted the current version.
+    current = Charter.current()
+    registration.charter_version = current.version if current is not None else None
+    registration.charter_accepted = current is not None and services.charter_to_accept(_accounts(registration)) is None
     flow.save(request, registration)
     return redirect("registration:children")
 

@@ -112,3 +112,39 @@ def test_steps_cannot_be_skipped(client, newcomer, pupil):
     start(client)
     assert client.get(reverse("registration:children"))["Location"] == reverse("registration:code")
     assert client.get(reverse("registration:password"))["Location"] == reverse("registration:code")
+
+
+def test_starting_rotates_the_session(client, newcomer, pupil):
+    """A session planted beforehand (fixation) is not the one the registration goes on in."""
+    client.get(reverse("registration:start"))
+    session = client.session
+    session["planted"] = "x"
+    session.save()
+    before = client.cookies["sessionid"].value
+    start(client)
+    assert client.cookies["sessionid"].value != before
+    assert "planted" not in client.session
+
+
+def test_the_step_numbers_do_not_depend_on_the_account(client, newcomer, pupil, charter):
+    from cartable.accounts.models import CharterAcceptance
+
+    CharterAcceptance.objects.create(user=newcomer, charter=charter)
+    start(client)
+    assert "Étape 2 sur 5" in client.get(reverse("registration:code")).content.decode()
+    send_code(client, last_sms_code(E164))
+    assert confirm_children(client, pupil.person.pk)["Location"] == reverse("registration:password")
+
+
+def test_a_registration_expires(client, newcomer, pupil, settings):
+    import datetime
+
+    import time_machine
+
+    now = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(now, tick=False):
+        start(client)
+    settings.REGISTRATION_FLOW_SECONDS = 600
+    with time_machine.travel(now + datetime.timedelta(seconds=601), tick=False):
+        response = client.get(reverse("registration:code"))
+    assert response.status_code == 400 and "Aucune inscription n" in response.content.decode()
