@@ -81,6 +81,25 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
     return _refused(request, reason) if reason else None
 
 
+def _continue_page(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A redirect to the client, turned into a page that goes on by itself when it must be.
+
+    Chromium applies the login page's `form-action 'self'` to every redirect that follows the
+    login form: login → /oidc/authorize/ → the client (consent remembered, or a trusted client)
+    would be blocked on its last step. When this request comes from one of our own pages
+    (Sec-Fetch-Site same-origin: the login form's redirect, a tile), the browser gets a page
+    that moves on with a meta refresh (not a form navigation) and a link; a request from the
+    client's site (cross-site) keeps the plain redirect.
+    """
+    location = response.get("Location", "") if response.status_code in (301, 302, 303) else ""
+    if not location or request.headers.get("Sec-Fetch-Site") not in ("same-origin", "same-site"):
+        return response
+    parts = urlsplit(location)
+    if not parts.scheme or (parts.netloc and parts.netloc == request.get_host()):
+        return response  # our own pages (the login page) need no help
+    return render(request, "oidc/continue.html", {"url": location})
+
+
 class AuthorizeView(AuthorizationView):
     template_name = "oidc/authorize.html"
 
@@ -88,13 +107,10 @@ class AuthorizeView(AuthorizationView):
         refused = _refusal(request)
         if refused is not None:
             return refused
-        remembered = self._remembered(request)
-        if remembered is not None:
-            return remembered
-        response = super().get(request, *args, **kwargs)
+        response = self._remembered(request) or super().get(request, *args, **kwargs)
         if response.status_code == 200 and self.oauth2_data.get("redirect_uri"):
             _with_form_action(response, self.oauth2_data["redirect_uri"])
-        return response
+        return _continue_page(request, response)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         refused = _refusal(request)

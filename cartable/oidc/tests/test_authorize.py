@@ -135,3 +135,19 @@ def test_disabled_and_merged_accounts_get_no_code(client, parent, pupil):
     response = client.get(AUTHORIZE, authorize_params(app, challenge))
     assert response.status_code == 403
     assert "Ce compte est fermé ou désactivé" in response.content.decode()
+
+
+def test_from_our_own_pages_the_way_back_is_a_page_not_a_redirect(client, parent):
+    """After the login form (same-origin), a redirect to the client would fall under the login
+    page's CSP form-action in Chromium: a page with a meta refresh and a link goes on instead."""
+    app, _secret = make_client(trusted=True)
+    client.force_login(parent)
+    _verifier, challenge = pkce_pair()
+    page = client.get(AUTHORIZE, authorize_params(app, challenge), HTTP_SEC_FETCH_SITE="same-origin")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/rp/callback?code=' in html
+    assert "Continuer vers le service" in html
+    _verifier, challenge = pkce_pair()
+    redirect = client.get(AUTHORIZE, authorize_params(app, challenge), HTTP_SEC_FETCH_SITE="cross-site")
+    assert redirect.status_code == 302 and redirect["Location"].startswith("http://127.0.0.1:9/rp/callback?code=")
