@@ -67,7 +67,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 )
             except services.MergeRefused as refusal:
                 error = str(refusal)
-                status = 429 if refusal.code == "blocked" else 400
+                status = 429 if refusal.code == "blocked" else 200  # as the login form answers
             else:
                 services.remember_proof(request, user, other)
                 return redirect("merging:confirm")
@@ -116,7 +116,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         kept_children=children_of(user),
         other_children=children_of(other),
     )
-    return render(request, "merging/confirm.html", context, status=400 if error else 200)
+    return render(request, "merging/confirm.html", context)
 
 
 @login_required
