@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from cartable.accounts.models import User
 from cartable.directory.models import Guardianship, Membership, Profile, Teaching
 
+from . import hotpath
 from .models import Attribute, AttributeProfile, Service
 
 PRONOTE_ATTRIBUTES = ("nom", "prenom", "dateNaissance", "codePostal", "categories")
@@ -48,12 +49,8 @@ def attributes_for(user: User, service: Service) -> list[tuple[str, str]]:
         return []
     person = user.person
     etab = service.etablissement
-    memberships = (
-        list(Membership.objects.current().filter(person=person, etablissement=etab).select_related("division"))
-        if person is not None
-        else []
-    )
-    profiles = sorted({m.profile for m in memberships})
+    memberships = hotpath.memberships(person.pk, etab.pk) if person is not None else []
+    profiles = sorted({profile for profile, _code in memberships})
     out: list[tuple[str, str]] = []
     for name in names:
         if name == "uid":
@@ -81,9 +78,9 @@ def attributes_for(user: User, service: Service) -> list[tuple[str, str]]:
     return out
 
 
-def _classes(person_id: int, etab_id: int, memberships: list[Membership]) -> list[str]:
-    codes = [m.division.code for m in memberships if m.profile == Profile.ELEVE and m.division is not None]
-    if any(m.profile == Profile.ENSEIGNANT for m in memberships):
+def _classes(person_id: int, etab_id: int, memberships: list[tuple[str, str | None]]) -> list[str]:
+    codes = [code for profile, code in memberships if profile == Profile.ELEVE and code]
+    if any(profile == Profile.ENSEIGNANT for profile, _code in memberships):
         teachings = Teaching.objects.filter(teacher_id=person_id, etablissement_id=etab_id).filter(
             Q(division__year=F("etablissement__current_year")) | Q(group__year=F("etablissement__current_year"))
         )

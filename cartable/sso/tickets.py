@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from cartable.accounts.models import User
 from cartable.accounts.tokens import digest
 
-from . import registry
+from . import hotpath, registry
 from .models import Service, Ticket
 from .patterns import acceptable_url, matches
 
@@ -99,11 +99,7 @@ def validate(
     if not value or not service_url:
         raise CasError("INVALID_REQUEST", _("Les paramètres « ticket » et « service » sont obligatoires."))
     # 1. Lookup.
-    ticket = (
-        Ticket.objects.select_related("user", "user__person", "service", "service__etablissement", "parent")
-        .filter(digest=digest(value), kind__in=(Kind.SERVICE, Kind.PROXY))
-        .first()
-    )
+    ticket = hotpath.lookup(digest(value))
     if ticket is None:
         raise CasError("INVALID_TICKET", _("Ticket %(ticket)s inconnu.") % {"ticket": value[:80]})
     now = _now()
@@ -115,8 +111,7 @@ def validate(
             _("Un ticket de mandataire (PT) ne se valide que par /proxyValidate."),
         )
     # 3. Single use, within its lifetime.
-    claimed = Ticket.objects.filter(pk=ticket.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
-    if claimed != 1:
+    if not hotpath.claim(ticket.pk, now):
         raise CasError("INVALID_TICKET", _("Ticket %(ticket)s déjà utilisé ou expiré.") % {"ticket": value[:80]})
     ticket.used_at = now
     # 4. Bound to its service URL.
@@ -135,8 +130,8 @@ def validate(
     if not user.is_active:
         raise CasError("INVALID_TICKET", _("Ce compte est désactivé."))
     result = Validation(user=user, service=service, ticket=ticket)
-    if ticket.kind == Kind.PROXY and ticket.parent is not None:
-        result.proxies = list(ticket.parent.proxies)
+    if ticket.kind == Kind.PROXY and ticket.parent_id is not None:
+        result.proxies = list(Ticket.objects.filter(pk=ticket.parent_id).values_list("proxies", flat=True)[0])
     if service.single_logout:
         # The ticket is spent: keeping it only lets the LogoutRequest name it (SessionIndex).
         Ticket.objects.filter(pk=ticket.pk).update(logout_index=value)

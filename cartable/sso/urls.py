@@ -12,4 +12,5 @@ urlpatterns = [
     path("proxy", views.proxy, name="proxy"),
     path("p3/serviceValidate", views.p3_service_validate, name="p3_service_validate"),
     path("p3/proxyValidate", views.p3_proxy_validate, name="p3_proxy_validate"),
+    path("health", views.health, name="health"),
 ]

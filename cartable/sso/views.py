@@ -240,3 +240,10 @@ def _proxy(request: HttpRequest) -> HttpResponse:
 
 
 proxy = require_GET(never_cache(_safely(_proxy, xml.proxy_failure)))
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """The server's simplest answer, through the same middleware: bench/sso.py's baseline."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")

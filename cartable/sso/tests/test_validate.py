@@ -273,3 +273,9 @@ def test_single_logout_callback_down_does_not_block_logout(logged_in, local_serv
     response = logged_in.get(reverse("sso:logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in logged_in.session
+
+
+def test_health_is_a_plain_ok(client):
+    # bench/sso.py's baseline: the server's simplest answer.
+    response = client.get("/cas/health")
+    assert response.status_code == 200 and response.content == b"ok\n"
