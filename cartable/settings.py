@@ -281,6 +281,7 @@ CELERY_BEAT_SCHEDULE = {
     # Every night at 3:00 (Europe/Paris), as the README's cron line.
     "expire-accounts": {"task": "cartable.activation.expire_accounts", "schedule": crontab(hour=3, minute=0)},
     "prune-outbox": {"task": "cartable.delivery.prune", "schedule": crontab(hour=3, minute=30)},
+    "purge-cas-tickets": {"task": "cartable.sso.purge_tickets", "schedule": crontab(hour=3, minute=45)},
 }
 # Without a broker, deliver from a background thread of the web process (False: during the
 # request, as the tests do for determinism).

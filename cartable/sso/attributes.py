@@ -22,7 +22,7 @@ from .models import Attribute, AttributeProfile, Service
 
 PRONOTE_ATTRIBUTES = ("nom", "prenom", "dateNaissance", "codePostal", "categories")
 # Profiles without a category (collectivité, invité) get none rather than a guessed one.
-CATEGORIES = {
+CATEGORIES: dict[str, str] = {
     Profile.ELEVE: "National_1",
     Profile.RESPONSABLE: "National_2",
     Profile.ENSEIGNANT: "National_3",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -56,11 +56,14 @@ def _flag(value: str | None) -> bool:
 
 
 def with_ticket(url: str, ticket: str) -> str:
-    """`url` with ticket=… added to its query (before any fragment)."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query.append(("ticket", ticket))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    """`url` with ticket=… appended to its query, before any fragment.
+
+    Appended as text rather than re-encoded: a client rebuilds its `service` from the URL it
+    was sent to, minus the ticket, and must find exactly the URL the ticket is bound to.
+    """
+    base, hash_mark, fragment = url.partition("#")
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}ticket={ticket}{hash_mark}{fragment}"
 
 
 def _refuse(request: HttpRequest, reason: str, service: Service | None = None) -> HttpResponse:
@@ -98,6 +101,8 @@ def login(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     if charter_to_accept(request) is not None:
+        if gateway:  # gateway: never a page to read, so no ticket until the charter is accepted
+            return HttpResponseRedirect(service_url)
         return redirect(f"{reverse('activation:charter_update')}?{urlencode({'next': request.get_full_path()})}")
     service = registry.allowed_service(user, candidates)
     if service is None:

@@ -155,3 +155,13 @@ def test_login_without_service_goes_to_the_portal(client, pupil):
     assert client.get(reverse("sso:login"))["Location"] == reverse("portal:start")
     client.force_login(pupil)
     assert client.get(reverse("sso:login"))["Location"] == reverse("portal:home")
+
+
+def test_ticket_is_appended_without_reencoding_the_service_url(client, service, pupil):
+    client.force_login(pupil)
+    url = SERVICE_URL + "?a=b%20c&flag#section"
+    response = client.get(login_url(url))
+    assert response["Location"].startswith(SERVICE_URL + "?a=b%20c&flag&ticket=ST-")
+    assert response["Location"].endswith("#section")
+    ticket = ticket_from(response["Location"].split("#")[0])
+    assert success_user(cas_get(client, "serviceValidate", ticket=ticket, service=url)) == pupil.username

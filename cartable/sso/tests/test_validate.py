@@ -279,3 +279,24 @@ def test_health_is_a_plain_ok(client):
     # bench/sso.py's baseline: the server's simplest answer.
     response = client.get("/cas/health")
     assert response.status_code == 200 and response.content == b"ok\n"
+
+
+def test_purge_keeps_what_can_still_be_used_or_named(logged_in, local_service, receiver, settings):
+    from django.core.management import call_command
+
+    from cartable.sso.tickets import purge
+
+    settings.SSO_TICKET_SECONDS = 300
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        validated = get_ticket(logged_in, local_service.access_url)  # single logout: kept to be named
+        assert success_user(cas_get(logged_in, "serviceValidate", ticket=validated, service=local_service.access_url))
+        get_ticket(logged_in, local_service.access_url)  # never validated: dies at expiry
+    with time_machine.travel(start + datetime.timedelta(seconds=299), tick=False):
+        assert purge() == 0
+    with time_machine.travel(start + datetime.timedelta(seconds=301), tick=False):
+        assert purge() == 1
+        assert Ticket.objects.exclude(logout_index="").count() == 1
+    with time_machine.travel(start + datetime.timedelta(seconds=settings.SSO_PGT_SECONDS + 1), tick=False):
+        call_command("purge_cas_tickets")
+        assert not Ticket.objects.exists()
