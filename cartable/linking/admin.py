@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from cartable.accounts.models import User
+from cartable.accounts.services import audit
 from cartable.directory.admin import SCOPES, ScopedAdminMixin
+from cartable.directory.admin import GuardianshipAdmin as DirectoryGuardianshipAdmin
 from cartable.directory.models import Guardianship
 
 from . import services
@@ -94,7 +96,9 @@ class LinkReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not open_reports:
             self.message_user(request, _("Aucun signalement ouvert dans la sélection."), messages.WARNING)
             return None
-        form = StaffNoteForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        form = StaffNoteForm(
+            request.POST if request.POST.get("confirm") == "yes" else None, note_required=action == "reject_reports"
+        )
         if request.POST.get("confirm") == "yes" and form.is_valid():
             actor = request.user if isinstance(request.user, User) else None
             handle = services.fix_report if action == "fix_links" else services.reject_report
@@ -155,3 +159,50 @@ class LinkReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 "Le lien est conservé. Expliquez pourquoi dans la note : le parent la lira dans « Mon compte »."
             ),
         )
+
+
+# --- The links themselves ----------------------------------------------------------------------
+
+SIECLE_WARNING = gettext_lazy(
+    "Ce lien vient de SIECLE : faites aussi corriger la fiche dans SIECLE, sinon le prochain import le rétablira."
+)
+
+
+admin.site.unregister(Guardianship)
+
+
+@admin.register(Guardianship)
+class GuardianshipAdmin(DirectoryGuardianshipAdmin):
+    """The directory's screen for links (scoped, editable by the staff), plus what a link
+    report needs: an audit line for each link added, changed or removed by hand, the SIECLE
+    warning on removal, and the open reports about a removed link closed « corrigé »."""
+
+    def save_model(self, request: HttpRequest, obj: Guardianship, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and not form.changed_data:
+            return
+        audit(
+            "link.updated" if change else "link.added",
+            actor=_actor(request),
+            target=services.username_of(obj.guardian_id),
+            uai=obj.etablissement.uai,
+            guardian=obj.guardian_id,
+            pupil=obj.pupil_id,
+            fields=sorted(form.changed_data),
+            via="console",
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Guardianship) -> None:
+        services.link_removed_by_staff(obj, actor=_actor(request))
+        super().delete_model(request, obj)
+        self.message_user(request, str(SIECLE_WARNING), messages.WARNING)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Guardianship]) -> None:
+        for link in queryset.select_related("etablissement"):
+            services.link_removed_by_staff(link, actor=_actor(request))
+        super().delete_queryset(request, queryset)
+        self.message_user(request, str(SIECLE_WARNING), messages.WARNING)
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None

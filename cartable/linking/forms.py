@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,11 +26,17 @@ class ReportForm(forms.Form):
 
 
 class StaffNoteForm(forms.Form):
-    """The note the staff leave when they handle a report (the parent reads it)."""
+    """The note the staff leave when they handle a report (the parent reads it): required to
+    reject (the parent must learn why the link stays), optional to remove the link."""
 
     note = forms.CharField(
         label=_("Note (visible par le parent)"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        error_messages={"required": _("Expliquez au parent pourquoi le lien est conservé.")},
     )
+
+    def __init__(self, *args: Any, note_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = note_required

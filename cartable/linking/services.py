@@ -97,7 +97,7 @@ def fix_report(report: LinkReport, *, actor: User | None, note: str = "") -> Lin
     audit(
         "link.removed",
         actor=actor,
-        target=_username_of(report.guardian_id),
+        target=username_of(report.guardian_id),
         uai=report.etablissement.uai,
         report=report.pk,
         guardian=report.guardian_id,
@@ -114,7 +114,7 @@ def reject_report(report: LinkReport, *, actor: User | None, note: str = "") -> 
     audit(
         "link.report_rejected",
         actor=actor,
-        target=_username_of(report.guardian_id),
+        target=username_of(report.guardian_id),
         uai=report.etablissement.uai,
         report=report.pk,
         guardian=report.guardian_id,
@@ -123,7 +123,32 @@ def reject_report(report: LinkReport, *, actor: User | None, note: str = "") -> 
     return report
 
 
-def _username_of(person_id: int) -> str:
+@transaction.atomic
+def link_removed_by_staff(link: Guardianship, *, actor: User | None) -> int:
+    """A link deleted by hand in the console: audited, and its open reports closed « corrigé »."""
+    audit(
+        "link.removed",
+        actor=actor,
+        target=username_of(link.guardian_id),
+        uai=link.etablissement.uai,
+        guardian=link.guardian_id,
+        pupil=link.pupil_id,
+        via="console",
+    )
+    closed = 0
+    for report in LinkReport.objects.filter(
+        guardian_id=link.guardian_id, pupil_id=link.pupil_id, etablissement_id=link.etablissement_id,
+        status=LinkReport.Status.OPEN,
+    ):
+        try:
+            _close(report, LinkReport.Status.FIXED, actor=actor, note="")
+            closed += 1
+        except ReportRefused:
+            continue
+    return closed
+
+
+def username_of(person_id: int) -> str:
     return User.objects.filter(person_id=person_id).values_list("username", flat=True).first() or ""
 
 

@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -218,10 +219,13 @@ def send_code(registration: Registration) -> None:
     users = User.objects.filter(pk__in=registration.user_ids[:1])
     user = users.first()
     if user is None:
-        # What issue_code does, with nothing stored: a random code and its HMAC, one query.
+        # What issue_code does, with nothing usable stored: a random code, its HMAC, one query
+        # and one write (the stand-in's trace in the cache, as recovery.decoys keeps its own).
         code = f"{secrets.randbelow(10**6):06d}"
-        tokens.digest(f"{Kind.REGISTRATION_CODE}::{code}")
+        mac = tokens.digest(f"{Kind.REGISTRATION_CODE}:{registration.number}:{code}")
         Confirmation.objects.filter(user=None, kind=Kind.REGISTRATION_CODE, used_at__isnull=True).exists()
+        lifetime = int(tokens.lifetime(Kind.REGISTRATION_CODE).total_seconds())
+        cache.set(f"registration-decoy:{mac[:40]}", registration.code_at, timeout=lifetime)
         return
     with transaction.atomic():
         code = tokens.issue_code(user, Kind.REGISTRATION_CODE)

@@ -148,7 +148,39 @@ def test_reports_cannot_be_added_or_deleted_in_the_console(client, report, secre
     assert client.get(reverse("admin:linking_linkreport_delete", args=[report.pk])).status_code == 403
 
 
-def test_staff_can_edit_links_directly(client, link, secretary):
+def test_a_rejection_needs_a_note_for_the_parent(client, report, secretary):
     client.force_login(secretary)
-    assert client.get(reverse("admin:directory_guardianship_change", args=[link.pk])).status_code == 200
-    assert client.get(reverse("admin:directory_guardianship_delete", args=[link.pk])).status_code == 200
+    response = _act(client, "reject_reports", report, confirm="yes", note="")
+    assert response.status_code == 200 and "Expliquez au parent" in response.content.decode()
+    report.refresh_from_db()
+    assert report.is_open
+
+
+def test_staff_can_edit_links_directly_and_it_is_audited(client, link, report, secretary, etab):
+    client.force_login(secretary)
+    url = reverse("admin:directory_guardianship_change", args=[link.pk])
+    assert client.get(url).status_code == 200
+    data = {
+        "guardian": link.guardian_id, "pupil": link.pupil_id, "etablissement": etab.pk, "level": 2,
+        "relationship": "10", "lives_with": "unknown", "contact_first": "unknown",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    link.refresh_from_db()
+    assert link.level == 2
+    assert AuditEvent.objects.filter(action="link.updated", actor=secretary, detail__fields=["level"]).exists()
+
+    response = client.post(reverse("admin:directory_guardianship_delete", args=[link.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Guardianship.objects.filter(pk=link.pk).exists()
+    assert AuditEvent.objects.filter(action="link.removed", actor=secretary, detail__via="console").exists()
+    # The open report about that link is answered by the removal.
+    report.refresh_from_db()
+    assert report.status == LinkReport.Status.FIXED
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("SIECLE" in m for m in messages)
+
+
+def test_another_etablissements_link_cannot_be_edited(client, link, other_secretary):
+    client.force_login(other_secretary)
+    assert client.get(reverse("admin:directory_guardianship_change", args=[link.pk])).status_code == 404
