@@ -116,6 +116,17 @@ def test_unverified_address_is_neither_copied_nor_notified(parent, second_accoun
     assert [m.to for m in OutgoingEmail.objects.all()] == [["ecole@exemple.fr"]]
 
 
+def test_the_kept_account_history_finds_the_absorbed_account_lines(parent, second_account):
+    from cartable.accounts.services import audit
+    from cartable.merging.services import history_filter, merged_identifiers
+
+    audit("password.changed", actor=second_account, target=second_account)  # before the merge
+    merge_accounts(parent, second_account, actor=None, via="staff")
+    assert merged_identifiers(parent) == ["claire.exemple", "claire.exemple2"]
+    actions = set(AuditEvent.objects.filter(history_filter(parent)).values_list("target_username", "action"))
+    assert ("claire.exemple2", "password.changed") in actions and ("claire.exemple", "account.merged") in actions
+
+
 def test_chains_are_flattened(parent, pupil, second_account, sibling, etab):
     third = make_user("claire.exemple3", Profile.RESPONSABLE, etab, first_name="Claire", last_name="EXEMPLE")
     cadet = make_user("tom.exemple", Profile.ELEVE, etab, first_name="Tom", last_name="EXEMPLE")
