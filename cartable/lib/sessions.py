@@ -22,8 +22,12 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import CreateError
 
 
-class WriteOnce:
-    """Mixin for a database-backed session store (see the module docstring)."""
+class WriteOnce(db.SessionStore):
+    """A database-backed session store that writes a new session once (see the module docstring).
+
+    cached_sessions.SessionStore puts Django's cached_db store between this class and the
+    database store (method resolution order), so `super().save()` also writes the cache there.
+    """
 
     _create_pending = False
 
@@ -32,26 +36,26 @@ class WriteOnce:
 
     def cycle_key(self) -> None:
         data = self._session  # type: ignore[attr-defined]
-        old_key = self.session_key  # type: ignore[attr-defined]
+        old_key = self.session_key
         self._session_key = self._get_new_session_key()
         self._session_cache = data
         self._create_pending = True
         self.modified = True
         if old_key:
-            self.delete(old_key)  # type: ignore[attr-defined]
+            self.delete(old_key)
 
     def save(self, must_create: bool = False) -> None:
         if not self._create_pending:
-            super().save(must_create)  # type: ignore[misc]
+            super().save(must_create)
             return
         while True:
             try:
-                super().save(must_create=True)  # type: ignore[misc]
+                super().save(must_create=True)
                 break
             except CreateError:
                 self._session_key = self._get_new_session_key()
         self._create_pending = False
 
 
-class SessionStore(WriteOnce, db.SessionStore):
+class SessionStore(WriteOnce):
     """SESSION_ENGINE = "cartable.lib.sessions": database sessions (without Redis)."""

@@ -130,8 +130,8 @@ def attempt_login(request: HttpRequest, identifier: str, password: str) -> Login
     if charter is not None:
         # Whether the current charter is accepted, in the same query: the login then needs no
         # other read before the home page (activation.services.charter_to_accept).
-        accepted = CharterAcceptance.objects.filter(user_id=OuterRef("pk"), charter_id=charter.id)
-        accounts = accounts.annotate(accepted_charter=Exists(accepted))
+        acceptance = CharterAcceptance.objects.filter(user_id=OuterRef("pk"), charter_id=charter.id)
+        accounts = accounts.annotate(accepted_charter=Exists(acceptance))
     account = accounts.first()
     user: User | None = None
     if account is None:
