@@ -186,6 +186,8 @@ def _code_page(request: HttpRequest, registration: Registration, form: CodeForm,
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def code(request: HttpRequest, registration: Registration) -> HttpResponse:
+    if registration.code_ok:  # typed already (a second click, the back button): go on
+        return redirect(registration.next_url())
     if request.method != "POST":
         return _code_page(request, registration, CodeForm())
     form = CodeForm(request.POST)

@@ -148,3 +148,11 @@ def test_a_registration_expires(client, newcomer, pupil, settings):
     with time_machine.travel(now + datetime.timedelta(seconds=601), tick=False):
         response = client.get(reverse("registration:code"))
     assert response.status_code == 400 and "Aucune inscription n" in response.content.decode()
+
+
+def test_the_code_typed_twice_goes_on(client, newcomer, pupil):
+    """A second click (or the back button) after the right code does not end the registration."""
+    start(client)
+    code = last_sms_code(E164)
+    send_code(client, code)
+    assert send_code(client, code)["Location"] == reverse("registration:children")
