@@ -42,6 +42,8 @@ def test_parent_merges_an_activated_account(client, parent, second_account):
     client.force_login(parent)
     page = client.get(reverse("myaccount:profile")).content.decode()
     assert f'href="{START}"' in page and "Regrouper mes comptes" in page
+    page = html.unescape(client.get(CHILDREN).content.decode())
+    assert "Un enfant manque ?" in page and f'<a href="{START}">regroupez vos comptes</a>' in page
 
     response = _prove(client, "Claire.Exemple2 ")  # typed as people type identifiers
     assert response.status_code == 302 and response["Location"] == CONFIRM
