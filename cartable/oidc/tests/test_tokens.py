@@ -213,3 +213,31 @@ def test_public_client_uses_pkce_without_secret(pupil):
     assert response.status_code == 200 and "refresh_token" in response.json()
     code, verifier = obtain_code(browser, app, "openid api")
     assert exchange(Client(), app, "", code, None).status_code == 400
+
+
+def test_a_code_is_bound_to_its_client_and_redirect_uri(parent):
+    app, secret = make_client(trusted=True)
+    other, other_secret = make_client("Autre service", trusted=True)
+    browser = Client()
+    browser.force_login(parent)
+    code, verifier = obtain_code(browser, app)
+    stolen = exchange(Client(), other, other_secret, code, verifier)
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    data = {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:9/ailleurs",
+        "client_id": app.client_id, "client_secret": secret, "code_verifier": verifier,
+    }
+    assert Client().post(TOKEN, data).status_code == 400
+    # Neither attempt used the code up.
+    assert exchange(Client(), app, secret, code, verifier).status_code == 200
+
+
+def test_nonce_comes_back_in_the_id_token(parent):
+    app, secret = make_client(trusted=True)
+    browser = Client()
+    browser.force_login(parent)
+    code, verifier = obtain_code(browser, app, nonce="le-nonce-du-service")
+    tokens = exchange(Client(), app, secret, code, verifier).json()
+    claims = _payload(tokens["id_token"])
+    assert claims["nonce"] == "le-nonce-du-service"
+    assert AccessToken.objects.get(id_token__jti=claims["jti"]).user == parent
