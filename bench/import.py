@@ -338,7 +338,9 @@ def _child(db_url: str, data_dir: Path) -> None:
                 "created": run.report.get("created"),
                 "errors": run.report.get("errors"),
                 "timings": run.report.get("timings"),
+                "cpu": run.report.get("cpu"),
                 "second_run_timings": second.report.get("timings"),
+                "second_run_cpu": second.report.get("cpu"),
                 "second_run_seconds": round(second_seconds, 2),
                 "second_run_changes": sum(
                     sum(second.report.get(k, {}).values()) for k in ("created", "updated", "departed")

@@ -6,6 +6,7 @@ services). Suffixes only grow: the identifier of a deleted account is not handed
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -24,6 +25,9 @@ _NON_LETTERS = re.compile(r"[^a-z]+")
 _SPLIT = re.compile(r"^(?P<base>[a-z-]+\.[a-z-]+)(?P<n>[0-9]*)$")
 
 
+# Names repeat (a large import allocates hundreds of thousands of identifiers from far fewer
+# first and last names): each spelling is folded once. Bounded, for long-lived processes.
+@functools.lru_cache(maxsize=65536)
 def _part(value: str, fallback: str) -> str:
     folded = _NON_LETTERS.sub("-", ascii_fold(value).lower()).strip("-")
     return folded[:PART_MAX].strip("-") or fallback

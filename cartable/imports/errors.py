@@ -103,6 +103,9 @@ class Report:
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
         self.timings: dict[str, float] = {}  # seconds per step, for the bench and slow imports
+        # CPU seconds per step (this process, all its threads; `*_worker` steps: the worker's),
+        # a figure the load of other processes changes less than `timings`.
+        self.cpu: dict[str, float] = {}
 
     # --- counting -------------------------------------------------------------------------
     def add(self, outcome: str, kind: str, n: int = 1) -> None:
@@ -141,6 +144,7 @@ class Report:
             self.errors.append(error)
         self.error_count += other.error_count
         self.timings.update(other.timings)
+        self.cpu.update(other.cpu)
 
     def error(self, refused: ImportRefused) -> None:
         self.error_count += 1
@@ -174,6 +178,7 @@ class Report:
         data["errors"] = self.errors
         data["error_count"] = self.error_count
         data["timings"] = self.timings
+        data["cpu"] = self.cpu
         return data
 
 

@@ -148,11 +148,16 @@ def gc_paused() -> Iterator[None]:
 
 
 def _write(writer: _Writer, dry_run: bool) -> None:
-    with large_page_cache(), transaction.atomic():
-        with write_phase(background=writer.background):
-            writer.write()
-        if dry_run:
-            transaction.set_rollback(True)
+    with large_page_cache():
+        with transaction.atomic():
+            with write_phase(background=writer.background):
+                writer.write()
+                started, cpu = time.monotonic(), time.process_time()
+            if dry_run:
+                transaction.set_rollback(True)
+        # The background writes left (PostgreSQL: the server's work), then COMMIT.
+        writer.report.timings["commit"] = round(time.monotonic() - started, 2)
+        writer.report.cpu["commit"] = round(time.process_time() - cpu, 2)
 
 
 def run_import(
@@ -263,7 +268,7 @@ def parse_files(
         for kind, inp in identified:
             if parsed.pending is not None and inp is parsed.pending[1]:
                 continue
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             try:
                 data = _parse_one(etablissement, kind, inp, report, hook)
             except ImportRefused as exc:
@@ -273,6 +278,7 @@ def parse_files(
                 continue
             _store(parsed, kind, data, inp, report)
             report.timings[f"parse_{kind}"] = round(time.monotonic() - started, 2)
+            report.cpu[f"parse_{kind}"] = round(time.process_time() - cpu, 2)
         _check_years(report)
         if report.error_count:
             raise _first_error(report)
@@ -477,10 +483,11 @@ class _Writer:
         for i, (label, step) in enumerate(steps):
             if self.progress is not None:
                 self.progress(label, i, len(steps))
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             step()
             name = step.__name__.strip("_")
             self.report.timings[name] = round(self.report.timings.get(name, 0) + time.monotonic() - started, 2)
+            self.report.cpu[name] = round(self.report.cpu.get(name, 0) + time.process_time() - cpu, 2)
         if self.staff_pks:
             sync_staff_access(self.staff_pks)
         if self.progress is not None:

@@ -14,6 +14,7 @@ import os
 import pickle  # noqa: S403 - only between this process and its parent, over a private pipe
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 from typing import IO, Any
 
@@ -58,12 +59,15 @@ def _parse(kind: str, path: str, etablissement: dict[str, Any], max_bytes: int) 
     report = Report()
     etab = SimpleNamespace(**etablissement)
     data: Any
+    started, cpu = time.monotonic(), time.process_time()
     try:
         inp = open_input(path)
         with XmlDocument(inp) as doc:
             data = PARSERS[kind](doc, report, lambda header: check_header(etab, header, inp.label, report))
     except ImportRefused as exc:
         return "refused", exc, report
+    report.timings[f"parse_{kind}_worker"] = round(time.monotonic() - started, 2)
+    report.cpu[f"parse_{kind}_worker"] = round(time.process_time() - cpu, 2)
     if kind == "responsables":
         # Plain tuples pickle several times faster than named tuples (service reads them by position).
         data.persons = {key: tuple(row) for key, row in data.persons.items()}
