@@ -3,12 +3,15 @@
 Login → Mon compte → « Regrouper mes comptes » → a wrong password (the error summary is
 announced and focused) → the right one → both accounts' children → the current password →
 « utilisez désormais l'identifiant … » → Enfants lists both children. At 360×740, without
-horizontal overflow, script error, CSP violation or request leaving the server. Then signing in
+horizontal overflow, script error, CSP violation or request leaving the server
+(CARTABLE_SCREENSHOTS=dir keeps a screenshot of each page). Then signing in
 with the closed identifier says which one to use.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,9 +20,13 @@ from cartable.conftest import PASSWORD
 from cartable.lib.browser import require_chromium
 
 sync_api = require_chromium()
+SHOTS = os.environ.get("CARTABLE_SCREENSHOTS", "")  # a directory: keep a screenshot of each page
 
 
 def _no_overflow(page, label: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"merging-{label.replace(' ', '-')}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{label}: the page is {overflow}px wider than the 360px screen"
 
