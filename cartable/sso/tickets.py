@@ -50,6 +50,11 @@ def new_value(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(32)}"
 
 
+def _shown(value: str) -> str:
+    """The ticket as echoed in an error: ticket characters only, so any input makes valid XML."""
+    return "".join(c for c in value[:80] if c.isascii() and (c.isalnum() or c == "-"))
+
+
 def _now() -> datetime.datetime:
     return timezone.now()
 
@@ -101,7 +106,7 @@ def validate(
     # 1. Lookup.
     ticket = hotpath.lookup(digest(value))
     if ticket is None:
-        raise CasError("INVALID_TICKET", _("Ticket %(ticket)s inconnu.") % {"ticket": value[:80]})
+        raise CasError("INVALID_TICKET", _("Ticket %(ticket)s inconnu.") % {"ticket": _shown(value)})
     now = _now()
     # 2. A proxy ticket is not a service ticket.
     if ticket.kind not in kinds:
@@ -112,7 +117,7 @@ def validate(
         )
     # 3. Single use, within its lifetime.
     if not hotpath.claim(ticket.pk, now):
-        raise CasError("INVALID_TICKET", _("Ticket %(ticket)s déjà utilisé ou expiré.") % {"ticket": value[:80]})
+        raise CasError("INVALID_TICKET", _("Ticket %(ticket)s déjà utilisé ou expiré.") % {"ticket": _shown(value)})
     ticket.used_at = now
     # 4. Bound to its service URL.
     if ticket.url != service_url:

@@ -1,34 +1,44 @@
-"""CAS 3.0 XML responses, built with xml.etree (every value escaped by the serializer)."""
+"""CAS 3.0 XML responses, built with lxml (every value escaped by the serializer).
+
+lxml rather than xml.etree: its serializer is C, xml.etree's is Python (a tenth of a validation's
+time in the profile of bench/sso.py).
+"""
 
 from __future__ import annotations
 
 import datetime
 import secrets
-from xml.etree import ElementTree as ET  # noqa: S405  (we only build XML here, never parse it)
 
 from django.http import HttpResponse
+from lxml import etree as ET
 
 CAS_NS = "http://www.yale.edu/tp/cas"
 SAMLP_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
-ET.register_namespace("cas", CAS_NS)
-ET.register_namespace("samlp", SAMLP_NS)
-ET.register_namespace("saml", SAML_NS)
+NSMAP = {"cas": CAS_NS}
 
 
 def _q(tag: str) -> str:
     return f"{{{CAS_NS}}}{tag}"
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+def _root() -> ET._Element:
+    return ET.Element(_q("serviceResponse"), nsmap=NSMAP)
+
+
+def _sub(parent: ET._Element, tag: str, text: str | None = None, **attrib: str) -> ET._Element:
     element = ET.SubElement(parent, _q(tag), attrib)
     if text is not None:
         element.text = text
     return element
 
 
-def _response(root: ET.Element) -> HttpResponse:
-    return HttpResponse(ET.tostring(root, encoding="utf-8"), content_type="application/xml; charset=utf-8")
+# No XML declaration: clients that parse the answer (or the LogoutRequest, a form field) as a
+# decoded string with lxml refuse one that declares an encoding.
+def _response(root: ET._Element) -> HttpResponse:
+    return HttpResponse(
+        ET.tostring(root, encoding="utf-8"), content_type="application/xml; charset=utf-8"
+    )
 
 
 def success(
@@ -38,7 +48,7 @@ def success(
     pgtiou: str = "",
     proxies: list[str] | None = None,
 ) -> HttpResponse:
-    root = ET.Element(_q("serviceResponse"))
+    root = _root()
     block = _sub(root, "authenticationSuccess")
     _sub(block, "user", username)
     if attributes:
@@ -55,19 +65,19 @@ def success(
 
 
 def failure(code: str, message: str) -> HttpResponse:
-    root = ET.Element(_q("serviceResponse"))
+    root = _root()
     _sub(root, "authenticationFailure", message, code=code)
     return _response(root)
 
 
 def proxy_success(ticket: str) -> HttpResponse:
-    root = ET.Element(_q("serviceResponse"))
+    root = _root()
     _sub(_sub(root, "proxySuccess"), "proxyTicket", ticket)
     return _response(root)
 
 
 def proxy_failure(code: str, message: str) -> HttpResponse:
-    root = ET.Element(_q("serviceResponse"))
+    root = _root()
     _sub(root, "proxyFailure", message, code=code)
     return _response(root)
 
@@ -81,6 +91,7 @@ def logout_request(session_index: str, now: datetime.datetime) -> bytes:
             "Version": "2.0",
             "IssueInstant": now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
+        nsmap={"samlp": SAMLP_NS, "saml": SAML_NS},
     )
     ET.SubElement(root, f"{{{SAML_NS}}}NameID").text = "@NOT_USED@"
     ET.SubElement(root, f"{{{SAMLP_NS}}}SessionIndex").text = session_index

@@ -300,3 +300,8 @@ def test_purge_keeps_what_can_still_be_used_or_named(logged_in, local_service, r
     with time_machine.travel(start + datetime.timedelta(seconds=settings.SSO_PGT_SECONDS + 1), tick=False):
         call_command("purge_cas_tickets")
         assert not Ticket.objects.exists()
+
+
+def test_control_characters_in_a_ticket_still_give_valid_xml(client, service):
+    root = cas_get(client, "serviceValidate", ticket="ST-\x00\x1b<a>", service=SERVICE_URL)
+    assert failure_code(root) == "INVALID_TICKET"
