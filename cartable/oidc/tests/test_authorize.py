@@ -151,3 +151,12 @@ def test_from_our_own_pages_the_way_back_is_a_page_not_a_redirect(client, parent
     _verifier, challenge = pkce_pair()
     redirect = client.get(AUTHORIZE, authorize_params(app, challenge), HTTP_SEC_FETCH_SITE="cross-site")
     assert redirect.status_code == 302 and redirect["Location"].startswith("http://127.0.0.1:9/rp/callback?code=")
+
+
+def test_the_code_comes_back_with_the_issuer(client, parent):
+    """RFC 9207: the redirect names the issuer, so a client talking to several providers is not misled."""
+    app, _secret = make_client(trusted=True)
+    client.force_login(parent)
+    _verifier, challenge = pkce_pair()
+    response = client.get(AUTHORIZE, authorize_params(app, challenge))
+    assert query_of(response["Location"])["iss"] == "http://testserver/oidc"
