@@ -362,65 +362,6 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # bearer tokens in the header only
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored as digests only
-    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
-    "ACCESS_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
-    "ID_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
-    "REFRESH_TOKEN_EXPIRE_SECONDS": OIDC_REFRESH_TOKEN_SECONDS,
-    "AUTHORIZATION_CODE_EXPIRE_SECONDS": OIDC_CODE_SECONDS,
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its whole family
-    # Client secrets: 64 random characters, hashed with a fast hasher (cartable.oidc.hashers:
-    # a slow password hash cost 300 ms of CPU per token request and buys nothing here).
-    "CLIENT_SECRET_GENERATOR_LENGTH": 64,
-    "CLIENT_SECRET_HASHER": "client_secret_sha256",
-    "ALLOWED_REDIRECT_URI_SCHEMES": OIDC_REDIRECT_URI_SCHEMES,
-    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
-    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,  # a valid id_token_hint logs out at once
-    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
-}
-
-# --- OpenID Connect provider (cartable.oidc, django-oauth-toolkit) and mobile API (cartable.api) --
-# OIDC_ISSUER: the provider's public address (discovery at OIDC_ISSUER/.well-known/openid-configuration).
-OIDC_ISSUER = env.str("OIDC_ISSUER", default=f"{SITE_URL}/oidc").rstrip("/")
-# Signing key of ID tokens (RS256, published in the JWKS): OIDC_RSA_PRIVATE_KEY (PEM) or
-# OIDC_RSA_PRIVATE_KEY_FILE; the demo generates one into var/ once (cartable.oidc.keys).
-OIDC_RSA_PRIVATE_KEY = oidc_keys.rsa_private_key(  # used by DOT through OAUTH2_PROVIDER below
-    env.str("OIDC_RSA_PRIVATE_KEY", default=""), env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""), VAR_DIR
-)
-# Key of the per-client pairwise `sub` (cartable.oidc.claims): OIDC_PAIRWISE_KEY (or
-# OIDC_PAIRWISE_KEY_FILE), else generated into var/. Changing it changes every subject
-# identifier partner services know: keep it with the database backups.
-OIDC_PAIRWISE_KEY = oidc_keys.pairwise_key(
-    env.str("OIDC_PAIRWISE_KEY", default=""), env.str("OIDC_PAIRWISE_KEY_FILE", default=""), VAR_DIR
-)
-# Lifetimes (seconds): access token, refresh token (counted from its access token's expiry),
-# authorization code.
-OIDC_ACCESS_TOKEN_SECONDS = env.int("OIDC_ACCESS_TOKEN_SECONDS", default=10 * 60)
-OIDC_REFRESH_TOKEN_SECONDS = env.int("OIDC_REFRESH_TOKEN_SECONDS", default=30 * 24 * 3600)
-OIDC_CODE_SECONDS = env.int("OIDC_CODE_SECONDS", default=60)
-# Schemes allowed in clients' redirect URIs: https (http too while the site itself is http, for
-# the demo); a mobile app's private-use scheme (fr.exemple.app) is added here.
-OIDC_REDIRECT_URI_SCHEMES = env.list(
-    "OIDC_REDIRECT_URI_SCHEMES", default=["https"] if SITE_IS_HTTPS else ["https", "http"]
-)
-# DOT's models are swappable; Django's migrations need the setting named even when not swapped.
-OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
-OAUTH2_PROVIDER = {
-    "OIDC_ENABLED": True,
-    "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
-    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
-    "OAUTH2_VALIDATOR_CLASS": "cartable.oidc.validators.CartableValidator",
-    "SCOPES_BACKEND_CLASS": "cartable.oidc.scopes.CartableScopes",
-    "SCOPES": {},  # unused: cartable.oidc.scopes names the scopes (French descriptions)
-    "DEFAULT_SCOPES": ["openid"],
-    "PKCE_REQUIRED": True,  # for every client, confidential ones included
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, never "plain"
-    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # bearer tokens in the header only
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored as digests only
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # `iss` in the code's redirect (RFC 9207)
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
