@@ -43,7 +43,7 @@ from cartable.directory.admin import (
     scope_queryset,
 )
 from cartable.directory.models import Etablissement, Membership
-from cartable.merging.admin import merge_selected_accounts
+from cartable.merging.admin import merge_selected_accounts, regroupement
 
 from .letters import french_date, issue_letters, letters_filename
 from .models import AuditEvent, Charter, User
@@ -128,12 +128,12 @@ class UserAdmin(ScopedAdminMixin, admin.ModelAdmin):
             ),
             (
                 gettext_lazy("Accès"),
-                {"fields": [*access, "deactivated_at", "deactivation_reason", "last_login", "date_joined"]},
+                {"fields": [*access, "deactivated_at", "deactivation_reason", regroupement, "last_login", "date_joined"]},
             ),
         ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        readonly = [
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        readonly: list[Any] = [
             "username",  # the identifier never changes (printed on letters, known to partners)
             "person_link",
             "status",
@@ -142,6 +142,7 @@ class UserAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "activated_at",
             "deactivated_at",
             "deactivation_reason",
+            regroupement,
             "last_login",
             "date_joined",
         ]

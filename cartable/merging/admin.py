@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -31,6 +32,7 @@ from cartable.directory.models import Membership
 from . import services
 from .duplicates import probable_duplicates, suggested_order
 from .models import ProbableDuplicate
+from .services import merged_identifiers
 
 
 def _console_user(request: HttpRequest) -> bool:
@@ -166,3 +168,32 @@ def merge_selected_accounts(modeladmin: admin.ModelAdmin, request: HttpRequest, 
         modeladmin.message_user(request, _("Sélectionnez exactement deux comptes à regrouper."), messages.WARNING)
         return None
     return merge_confirmation(request, [str(i) for i in ids], modeladmin.admin_site)
+
+
+@admin.display(description=gettext_lazy("regroupement"))
+def regroupement(obj: User) -> str:
+    """For the account's page in the console (accounts/admin.py): the merge link, both ways, and
+    the audit trail of every identifier whose history now belongs to this account."""
+    if obj.pk is None:
+        return "—"
+    if obj.merged_into_id is not None:
+        kept = obj.merged_into
+        assert kept is not None
+        return format_html(
+            _("Regroupé dans le compte {} : connexion impossible avec cet identifiant."),
+            format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[kept.pk]), kept.username),
+        )
+    identifiers = merged_identifiers(obj)
+    if len(identifiers) == 1:
+        return "—"
+    absorbed = User.objects.filter(merged_into=obj).order_by("deactivated_at", "pk")
+    history = reverse("admin:accounts_auditevent_changelist") + "?target_username__in=" + ",".join(identifiers)
+    return format_html(
+        "{} {}. <a href=\"{}\">{}</a>",
+        _("Comptes regroupés dans celui-ci :"),
+        format_html_join(
+            ", ", '<a href="{}">{}</a>', ((reverse("admin:accounts_user_change", args=[a.pk]), a.username) for a in absorbed)
+        ),
+        history,
+        _("Historique de tous ces identifiants"),
+    )

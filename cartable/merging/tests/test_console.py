@@ -177,3 +177,21 @@ def test_action_cannot_reach_another_etablissement(client, other_secretary, pair
     # The scoped accounts list finds neither: Django says no action was taken.
     assert response.status_code == 302
     assert User.objects.get(pk=other.pk).merged_into_id is None
+
+
+def test_account_pages_show_the_merge_and_the_whole_history(client, secretary, pair, etab):
+    from cartable.accounts.services import audit
+
+    kept, other = pair
+    audit("password.changed", actor=other, target=other, uai=etab.uai)  # the closed account's past
+    client.force_login(secretary)
+    client.post(MERGE, {"comptes": [kept.pk, other.pk], "conserver": kept.pk, "confirm": "oui"})
+
+    page = _text(client.get(reverse("admin:accounts_user_change", args=[other.pk])))
+    assert "Regroupé dans le compte" in page and reverse("admin:accounts_user_change", args=[kept.pk]) in page
+    page = _text(client.get(reverse("admin:accounts_user_change", args=[kept.pk])))
+    assert "Comptes regroupés dans celui-ci" in page
+    history = reverse("admin:accounts_auditevent_changelist") + "?target_username__in=claire.exemple,claire.exemple2"
+    assert history in page
+    page = _text(client.get(history))
+    assert "password.changed" in page and "account.merged" in page
