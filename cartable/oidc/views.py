@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from oauth2_provider.exceptions import OAuthToolkitError
@@ -171,6 +171,11 @@ class AuthorizeView(AuthorizationView):
 
 class LogoutView(RPInitiatedLogoutView):
     template_name = "oidc/logout_confirm.html"
+
+    def form_valid(self, form) -> HttpResponse:
+        if not form.cleaned_data.get("allow") and self.request.user.is_authenticated:
+            return redirect("portal:home")  # "Rester connecté"
+        return super().form_valid(form)
 
     def render_to_response(self, context, **response_kwargs):
         error = context.get("error")

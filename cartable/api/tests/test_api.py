@@ -124,3 +124,9 @@ def test_openapi_document_is_valid_and_declares_bearer_auth(db):
     assert set(document["paths"]["/api/v1/me"]["get"]["responses"]) == {"200", "401", "403"}
     # No interactive page: it would load scripts from a CDN.
     assert Client().get("/api/v1/docs").status_code == 404
+
+
+def test_unknown_address_answers_json(db):
+    response = Client().get("/api/v1/inconnu")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "detail": "Cette adresse n'existe pas dans l'API."}
