@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -22,22 +23,30 @@ from cartable.directory.models import Division, Etablissement, Membership, Perso
 
 from .models import Service, Ticket
 
-_TICKET = ("id", "kind", "url", "session_key", "primary", "parent_id", "user_id", "service_id")
-_USER = ("username", "is_active", "person_id")
-_PERSON = ("first_name", "last_name", "birth_date")
+# The columns read, per model (attnames); put in the model's field order by _ordered().
+_TICKET = ("id", "kind", "user_id", "service_id", "url", "session_key", "primary", "parent_id")
+_USER = ("id", "username", "is_active", "person_id")
+_PERSON = ("id", "first_name", "last_name", "birth_date")
 _SERVICE = (
-    "active", "etablissement_id", "name", "service_patterns", "released_attributes", "attribute_profile",
-    "single_logout", "proxy_allowed",
+    "id", "etablissement_id", "name", "service_patterns", "released_attributes", "attribute_profile",
+    "single_logout", "proxy_allowed", "active",
 )  # fmt: skip
-_ETAB = ("uai", "name", "current_year")
+_ETAB = ("id", "uai", "name", "current_year")
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _ordered(model: Any, names: tuple[str, ...]) -> list[str]:
+    # Model.from_db() expects the loaded values in the order of the model's concrete fields.
+    order = [f.attname for f in model._meta.concrete_fields]
+    return sorted(names, key=order.index)
+
+
 def _columns(alias: str, model: Any, names: tuple[str, ...]) -> list[str]:
-    return [f"{alias}.{_q(model._meta.get_field(n.removesuffix('_id')).column)}" for n in names]
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    return [f"{alias}.{_q(fields[n].column)}" for n in _ordered(model, names)]
 
 
 @cache
@@ -70,6 +79,13 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+def _instance(model: Any, names: tuple[str, ...], values: Iterator[Any]) -> Any:
+    """A model instance as the ORM loads one: the other fields deferred, so that saving it
+    would write only the loaded fields (never defaults over the real values)."""
+    ordered = _ordered(model, names)
+    return model.from_db(connection.alias, ordered, [next(values) for _ in ordered])
+
+
 def lookup(digest: str) -> Ticket | None:
     """The ST or PT with this digest, its user (and person), service (and établissement)."""
     with connection.cursor() as cursor:
@@ -78,18 +94,20 @@ def lookup(digest: str) -> Ticket | None:
     if row is None:
         return None
     values = iter(row)
-    ticket = Ticket(**{n: next(values) for n in _TICKET})
-    user = User(id=ticket.user_id, **{n: next(values) for n in _USER})
-    person_values = {n: next(values) for n in _PERSON}
-    service = Service(id=ticket.service_id, **{n: next(values) for n in _SERVICE})
-    etab = Etablissement(id=service.etablissement_id, **{n: next(values) for n in _ETAB})
+    ticket = _instance(Ticket, _TICKET, values)
+    user = _instance(User, _USER, values)
+    person_row = [next(values) for _ in _PERSON]  # before the service's columns: the SELECT's order
+    service = _instance(Service, _SERVICE, values)
+    etab = _instance(Etablissement, _ETAB, values)
+    if user.person_id is not None:
+        person = _instance(Person, _PERSON, iter(person_row))
+        person.birth_date = _date(person.birth_date)
+        user.person = person
+    else:
+        user.person = None  # type: ignore[assignment]
+    # SQLite gives booleans as 0/1 and JSON as text: what the ORM's converters would do.
     ticket.primary = bool(ticket.primary)
     user.is_active = bool(user.is_active)
-    user.person = (  # type: ignore[assignment]
-        Person(id=user.person_id, **person_values | {"birth_date": _date(person_values["birth_date"])})
-        if user.person_id is not None
-        else None
-    )
     service.active, service.single_logout = bool(service.active), bool(service.single_logout)
     service.proxy_allowed = bool(service.proxy_allowed)
     service.released_attributes = _json(service.released_attributes) or []
