@@ -50,3 +50,34 @@ def test_parent_opens_a_cas_tile(browser, live_server, receiver, etab, parent):
     assert page.locator("h1").inner_text() == "Bienvenue claire.exemple"
     assert "lea.exemple" in page.inner_text("body")
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refusal_and_renew_pages_on_a_phone(browser, live_server, etab, pupil):
+    from urllib.parse import urlencode
+
+    make_service(etab)
+    context = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    errors: list[str] = []
+    # A CSP violation or a script error would show here (the 403 and 400 statuses are meant).
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text) if msg.type == "error" and "status of 40" not in msg.text else None,
+    )
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(live_server.url + "/cas/login?" + urlencode({"service": "https://inconnu.exemple.fr/"}))
+    assert page.get_by_role("heading", level=1).inner_text() == "Accès au service refusé"
+    assert "n'est pas enregistré auprès de l'ENT" in page.get_by_role("alert").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+
+    page.goto(live_server.url + "/cas/login?" + urlencode({"service": "https://pronote.exemple.fr/pronote/eleve.html", "renew": "true"}))
+    page.get_by_label("Identifiant").fill(pupil.username)
+    page.get_by_label("Mot de passe", exact=True).fill("faux")
+    page.get_by_role("button", name="Continuer").click()
+    assert "Identifiant ou mot de passe incorrect" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Mot de passe", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    assert errors == []
+    context.close()
