@@ -9,6 +9,10 @@ more, which asks again). Clients an établissement pre-approves (`Application.sk
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -36,3 +40,43 @@ class Consent(models.Model):
 
     def covers(self, scopes: list[str] | set[str]) -> bool:
         return set(scopes) <= set(self.scope.split())
+
+
+class RedeemedCode(models.Model):
+    """An authorization code already exchanged, remembered to catch its replay (RFC 6749 §4.1.2).
+
+    django-oauth-toolkit deletes a code once exchanged, so a replay is refused, but the tokens the
+    first exchange issued live on: if the code leaked, its thief may have been the first. The
+    specification says the provider SHOULD then revoke them; this row (a SHA-256 digest of the
+    code, never the code) leads from the code to its token family (the refresh tokens rotated
+    from it and their access tokens), which the replay revokes. Rows are kept for MEMORY: a code
+    lives a minute (OIDC_CODE_SECONDS), so a replay comes within seconds or not at all.
+    """
+
+    MEMORY = datetime.timedelta(days=1)
+
+    digest = models.CharField(max_length=64, unique=True)
+    token_family = models.UUIDField()
+    redeemed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("code d'autorisation utilisé")
+        verbose_name_plural = _("codes d'autorisation utilisés")
+
+    def __str__(self) -> str:
+        return f"{self.digest[:12]}… {self.redeemed_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def digest_of(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()
+
+    @classmethod
+    def remember(cls, code: str, token_family: uuid.UUID) -> None:
+        now = timezone.now()
+        cls.objects.filter(redeemed_at__lt=now - cls.MEMORY).delete()
+        cls.objects.create(digest=cls.digest_of(code), token_family=token_family, redeemed_at=now)
+
+    @classmethod
+    def family_of_replayed(cls, code: str) -> uuid.UUID | None:
+        """The token family a replayed code had issued (None: never exchanged here)."""
+        return cls.objects.filter(digest=cls.digest_of(code)).values_list("token_family", flat=True).first()

@@ -9,18 +9,23 @@
   row six times per exchange (scopes, code, redirect URI, PKCE challenge and method, nonce) and
   reads back the ID token it has just signed. Here the row is read once per request (with its
   user) and the ID token is taken from the request. Every check DOT makes is still made.
+- A replayed authorization code revokes the tokens its first exchange issued (RedeemedCode).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from oauth2_provider.models import AccessToken, Grant
+from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from .claims import CLAIM_SCOPES, account_usable, claims_for
+from .models import RedeemedCode
+
+logger = logging.getLogger(__name__)
 
 
 class CartableValidator(OAuth2Validator):
@@ -44,7 +49,14 @@ class CartableValidator(OAuth2Validator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
         grant = self._grant(code, request, client)
-        if grant is None or grant.is_expired():
+        if grant is None:
+            family = RedeemedCode.family_of_replayed(code)
+            if family is not None:
+                # A replayed code: whoever exchanged it first may be a thief (RedeemedCode).
+                logger.warning("Code d'autorisation rejoué : jetons qu'il avait délivrés révoqués.")
+                RefreshToken.revoke_family(family)
+            return False
+        if grant.is_expired():
             return False
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
@@ -89,6 +101,12 @@ class CartableValidator(OAuth2Validator):
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
+        if request.grant_type == "authorization_code" and request.code:
+            RedeemedCode.remember(request.code, refresh_token.token_family)
+        return refresh_token
 
     # --- Claims and accounts ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from cartable.oidc.claims import pairwise_sub
+from cartable.oidc.models import RedeemedCode
 from cartable.oidc.testing import exchange, make_client, obtain_code, obtain_tokens
 
 pytestmark = pytest.mark.django_db
@@ -99,18 +100,45 @@ def test_sub_is_stable_per_client_and_differs_between_clients(parent):
     assert parent.username not in (a1, b) and str(parent.pk) not in (a1, b)
 
 
-def test_a_code_is_single_use(parent):
-    """DOT deletes a grant once exchanged: a replay answers invalid_grant. DOT does not revoke the
-    tokens the first exchange issued (RFC 6749 says it SHOULD): they live their 10 minutes."""
+def test_a_replayed_code_is_refused_and_revokes_what_it_gave(parent):
+    """DOT deletes a grant once exchanged, so a replay answers invalid_grant; on its own DOT would
+    leave the first exchange's tokens alive. RFC 6749 §4.1.2 says they SHOULD be revoked: the
+    first to exchange a leaked code may be its thief. Cartable revokes them (RedeemedCode)."""
     app, secret = make_client(trusted=True)
     browser = Client()
     browser.force_login(parent)
     code, verifier = obtain_code(browser, app)
     first = exchange(Client(), app, secret, code, verifier)
     assert first.status_code == 200
+    tokens = first.json()
+    refreshed = _refresh(app, secret, tokens["refresh_token"]).json()  # the family, rotated once
+    assert _userinfo(refreshed["access_token"]).status_code == 200
     replay = exchange(Client(), app, secret, code, verifier)
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
-    assert _userinfo(first.json()["access_token"]).status_code == 200
+    assert _userinfo(refreshed["access_token"]).status_code == 401
+    assert _refresh(app, secret, refreshed["refresh_token"]).status_code == 400
+    assert RedeemedCode.objects.filter(digest=RedeemedCode.digest_of(code)).exists()
+    assert code not in str(list(RedeemedCode.objects.values()))
+
+
+def test_other_codes_of_the_same_person_are_not_touched_by_a_replay(parent):
+    app, secret = make_client(trusted=True)
+    browser = Client()
+    browser.force_login(parent)
+    code, verifier = obtain_code(browser, app)
+    assert exchange(Client(), app, secret, code, verifier).status_code == 200
+    other = obtain_tokens(parent, app, secret)
+    exchange(Client(), app, secret, code, verifier)
+    assert _userinfo(other["access_token"]).status_code == 200
+
+
+def test_redeemed_codes_are_forgotten_after_a_day(parent):
+    app, secret = make_client(trusted=True)
+    obtain_tokens(parent, app, secret)
+    assert RedeemedCode.objects.count() == 1
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1, minutes=1)):
+        obtain_tokens(parent, app, secret)
+    assert RedeemedCode.objects.count() == 1
 
 
 def test_a_code_expires_after_a_minute(parent):
