@@ -131,6 +131,10 @@ def _renew(request: HttpRequest, service_url: str, candidates: list[Service]) ->
                     if current is not None:
                         portal.end_session(request)
                     portal.start_session(request, user, current_choice(request))
+                if charter_to_accept(request) is not None:
+                    # The charter first, as after the portal's login; then single sign-on.
+                    back = f"{reverse('sso:login')}?{urlencode({'service': service_url})}"
+                    return redirect(f"{reverse('activation:charter_update')}?{urlencode({'next': back})}")
                 ticket = tickets.issue_service_ticket(
                     user, service, service_url, session_key=request.session.session_key or "", primary=True
                 )

@@ -165,3 +165,26 @@ def test_ticket_is_appended_without_reencoding_the_service_url(client, service, 
     assert response["Location"].endswith("#section")
     ticket = ticket_from(response["Location"].split("#")[0])
     assert success_user(cas_get(client, "serviceValidate", ticket=ticket, service=url)) == pupil.username
+
+
+def test_renew_login_asks_a_new_charter_first(client, service, pupil):
+    from cartable.accounts.models import Charter
+
+    Charter.objects.create(version=2, title="Charte 2", text="Nouvelles règles", published_at=pupil.date_joined)
+    response = client.post(
+        reverse("sso:login"), {"service": SERVICE_URL, "renew": "true", "identifiant": pupil.username, "mot_de_passe": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("activation:charter_update")
+    assert not Ticket.objects.exists()
+
+
+def test_single_sign_on_waits_for_a_new_charter(client, service, pupil):
+    from cartable.accounts.models import Charter
+
+    client.force_login(pupil)
+    Charter.objects.create(version=2, title="Charte 2", text="Nouvelles règles", published_at=pupil.date_joined)
+    response = client.get(login_url(SERVICE_URL))
+    assert urlsplit(response["Location"]).path == reverse("activation:charter_update")
+    assert client.get(login_url(SERVICE_URL, gateway="true"))["Location"] == SERVICE_URL
+    assert not Ticket.objects.exists()
