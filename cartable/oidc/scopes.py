@@ -20,11 +20,24 @@ SCOPES = {
 API_SCOPE = "api"
 
 
+def _is_partner(application) -> bool:
+    from cartable.sso.models import Service  # models are not ready when the settings load this
+
+    return Service.objects.filter(oidc_application=application).exists()
+
+
 class CartableScopes(BaseScopes):
     def get_all_scopes(self) -> dict:
         return {name: str(label) for name, label in SCOPES.items()}
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
+        """Every scope, except `api` for a partner service of the registry.
+
+        The mobile API tells a parent's children: it is for the ENT's own applications (clients
+        registered without a registry entry), never for a partner tool an établissement opens.
+        """
+        if application is not None and _is_partner(application):
+            return [name for name in SCOPES if name != API_SCOPE]
         return list(SCOPES)
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:

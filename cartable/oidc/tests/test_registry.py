@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cartable.directory.models import Profile
-from cartable.oidc.testing import authorize_params, make_client, pkce_pair
+from cartable.oidc.testing import authorize_params, make_client, pkce_pair, query_of
 from cartable.sso.models import Service
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,14 @@ def test_consent_post_is_checked_too(client, pupil, etab):
     _verifier, challenge = pkce_pair()
     response = client.post(AUTHORIZE, {**authorize_params(app, challenge), "allow": "on"})
     assert response.status_code == 403
+
+
+def test_a_partner_service_cannot_ask_for_the_mobile_api(client, parent, etab):
+    app, _ = make_client(trusted=True)
+    _service(etab, app)
+    client.force_login(parent)
+    _verifier, challenge = pkce_pair()
+    response = client.get(AUTHORIZE, authorize_params(app, challenge, "openid api"))
+    assert response.status_code == 302 and query_of(response["Location"])["error"] == "invalid_scope"
+    response = client.get(AUTHORIZE, authorize_params(app, challenge, "openid ent"))
+    assert "code" in query_of(response["Location"])
