@@ -108,6 +108,18 @@ class CartableValidator(OAuth2Validator):
             RedeemedCode.remember(request.code, refresh_token.token_family)
         return refresh_token
 
+    # --- prompt=none ------------------------------------------------------------------------
+    # oauthlib asks these for prompt=none and DOT does not implement them (a 500). The view
+    # answers both questions itself, with the session and the consents this validator does not
+    # see: an anonymous prompt=none gets login_required (DOT's handle_no_permission), and one
+    # without a remembered consent gets consent_required (cartable.oidc.views.AuthorizeView).
+
+    def validate_silent_login(self, request) -> bool:
+        return True
+
+    def validate_silent_authorization(self, request) -> bool:
+        return True
+
     # --- Claims and accounts ------------------------------------------------------------------
 
     def get_claim_dict(self, request) -> dict[str, Any]:

@@ -16,7 +16,7 @@ account's tokens at the client, and redirects only to a registered post_logout_r
 from __future__ import annotations
 
 from typing import cast
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -133,6 +133,8 @@ class AuthorizeView(AuthorizationView):
             .first()
         )
         if consent is None or not consent.covers(scopes):
+            if "none" in prompt:
+                return self._consent_required(credentials)
             return None
         if isinstance(credentials.get("ui_locales"), list):
             credentials["ui_locales"] = " ".join(credentials["ui_locales"])
@@ -143,6 +145,18 @@ class AuthorizeView(AuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, consent.application)
         return self.redirect(uri, consent.application)
+
+    def _consent_required(self, credentials: dict) -> HttpResponse | None:
+        """prompt=none (no page may be shown) and no consent yet: OIDC Core 3.1.2.6's error."""
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        if application.skip_authorization:
+            return None  # a trusted client needs no consent: DOT answers with a code
+        params = {"error": "consent_required"}
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        redirect_uri = credentials["redirect_uri"]  # validated against the client's list
+        separator = "&" if "?" in redirect_uri else "?"
+        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
 
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)

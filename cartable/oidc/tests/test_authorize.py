@@ -160,3 +160,25 @@ def test_the_code_comes_back_with_the_issuer(client, parent):
     _verifier, challenge = pkce_pair()
     response = client.get(AUTHORIZE, authorize_params(app, challenge))
     assert query_of(response["Location"])["iss"] == "http://testserver/oidc"
+
+
+def test_prompt_none_without_consent_answers_consent_required(client, parent):
+    app, _secret = make_client()
+    client.force_login(parent)
+    _verifier, challenge = pkce_pair()
+    params = authorize_params(app, challenge, "openid", prompt="none")
+    response = client.get(AUTHORIZE, params)
+    assert response.status_code == 302
+    assert query_of(response["Location"]) == {"error": "consent_required", "state": params["state"]}
+    # Once consented, prompt=none gets its code without a page.
+    client.post(AUTHORIZE, {**authorize_params(app, challenge, "openid"), "allow": "on"})
+    assert "code" in query_of(client.get(AUTHORIZE, {**params, "state": "s2"})["Location"])
+
+
+def test_prompt_none_when_signed_out_answers_login_required(client):
+    app, _secret = make_client(trusted=True)
+    _verifier, challenge = pkce_pair()
+    params = authorize_params(app, challenge, "openid", prompt="none")
+    response = client.get(AUTHORIZE, params)
+    assert response.status_code == 302
+    assert query_of(response["Location"]) == {"error": "login_required", "state": params["state"]}
