@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db.models import F, Q
 
 from cartable.accounts.models import User
+from cartable.accounts.persons import person_ids
 from cartable.directory.models import Guardianship, Membership, Profile, Teaching
 
 from . import hotpath
@@ -49,7 +50,7 @@ def attributes_for(user: User, service: Service) -> list[tuple[str, str]]:
         return []
     person = user.person
     etab = service.etablissement
-    memberships = hotpath.memberships(person.pk, etab.pk) if person is not None else []
+    memberships = hotpath.memberships(user.pk, etab.pk) if person is not None else []
     profiles = sorted({profile for profile, _code in memberships})
     out: list[tuple[str, str]] = []
     for name in names:
@@ -70,7 +71,7 @@ def attributes_for(user: User, service: Service) -> list[tuple[str, str]]:
         elif name == "classes":
             out.extend((name, code) for code in _classes(person.pk, etab.pk, memberships))
         elif name == "enfants" and Profile.RESPONSABLE in profiles:
-            out.extend((name, username) for username in _children(person.pk, etab.pk))
+            out.extend((name, username) for username in _children(person_ids(user), etab.pk))
         elif name == "categories":
             categories = sorted({CATEGORIES[p] for p in profiles if p in CATEGORIES})
             if categories:
@@ -91,11 +92,14 @@ def _classes(person_id: int, etab_id: int, memberships: list[tuple[str, str | No
     return codes
 
 
-def _children(guardian_id: int, etab_id: int) -> list[str]:
-    """Identifiers of the pupils this parent legally represents, currently in this établissement."""
+def _children(guardian_ids: list[int], etab_id: int) -> list[str]:
+    """Identifiers of the pupils this parent legally represents, currently in this établissement.
+
+    `guardian_ids`: all the account's persons (merged accounts' children included).
+    """
     pupils_here = Membership.objects.current().filter(etablissement_id=etab_id, profile=Profile.ELEVE)
     pupil_ids = Guardianship.objects.filter(
-        guardian_id=guardian_id, level=Guardianship.Level.LEGAL, pupil_id__in=pupils_here.values("person_id")
+        guardian_id__in=guardian_ids, level=Guardianship.Level.LEGAL, pupil_id__in=pupils_here.values("person_id")
     ).values("pupil_id")
     return list(
         User.objects.filter(person_id__in=pupil_ids, is_active=True).order_by("username").values_list("username", flat=True)

@@ -135,17 +135,21 @@ def claim(ticket_id: int, now: datetime.datetime) -> bool:
 
 @cache
 def _memberships_sql() -> str:
-    m, d = _q(Membership._meta.db_table), _q(Division._meta.db_table)
+    m, d, u = _q(Membership._meta.db_table), _q(Division._meta.db_table), _q(User._meta.db_table)
+    # The account's persons: its own and those of the accounts merged into it (regroupement,
+    # cartable.accounts.persons), in the same statement rather than one more query.
     return (
         f"SELECT m.{_q('profile')}, d.{_q('code')} FROM {m} m"  # noqa: S608  (names from _meta, values as parameters)
         f" LEFT JOIN {d} d ON d.{_q('id')} = m.{_q('division_id')}"
-        f" WHERE m.{_q('person_id')} = %s AND m.{_q('etablissement_id')} = %s AND m.{_q('departed_at')} IS NULL"
+        f" WHERE m.{_q('person_id')} IN (SELECT {_q('person_id')} FROM {u}"
+        f" WHERE {_q('id')} = %s OR {_q('merged_into_id')} = %s)"
+        f" AND m.{_q('etablissement_id')} = %s AND m.{_q('departed_at')} IS NULL"
         f" ORDER BY m.{_q('profile')}"
     )
 
 
-def memberships(person_id: int, etablissement_id: int) -> list[tuple[str, str | None]]:
-    """(profile, class code or None) of the person's current memberships in the établissement."""
+def memberships(user_id: int, etablissement_id: int) -> list[tuple[str, str | None]]:
+    """(profile, class code or None) of the account's current memberships in the établissement."""
     with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(), [person_id, etablissement_id])
+        cursor.execute(_memberships_sql(), [user_id, user_id, etablissement_id])
         return list(cursor.fetchall())

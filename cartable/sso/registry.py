@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.db.models import QuerySet
 
 from cartable.accounts.models import User
+from cartable.accounts.persons import person_ids
 from cartable.directory.models import Membership
 
 from .models import Service
@@ -20,11 +21,12 @@ from .patterns import acceptable_url, matches
 
 
 def profiles_by_etablissement(user: User) -> dict[int, set[str]]:
-    """{établissement id: the user's current profiles there}."""
+    """{établissement id: the user's current profiles there} (merged accounts' persons included)."""
     result: dict[int, set[str]] = {}
-    if not user.person_id:
+    ids = person_ids(user)
+    if not ids:
         return result
-    for etab_id, profile in Membership.objects.current().filter(person_id=user.person_id).values_list(
+    for etab_id, profile in Membership.objects.current().filter(person_id__in=ids).values_list(
         "etablissement_id", "profile"
     ):
         result.setdefault(etab_id, set()).add(profile)

@@ -305,3 +305,31 @@ def test_purge_keeps_what_can_still_be_used_or_named(logged_in, local_service, r
 def test_control_characters_in_a_ticket_still_give_valid_xml(client, service):
     root = cas_get(client, "serviceValidate", ticket="ST-\x00\x1b<a>", service=SERVICE_URL)
     assert failure_code(root) == "INVALID_TICKET"
+
+
+def test_a_merged_parent_is_a_parent_of_all_their_children_at_every_etablissement(
+    client, etab, other_etab, parent, pupil
+):
+    """After a regroupement, the kept account speaks for the absorbed account's person too."""
+    from cartable.directory.models import Division, Guardianship
+    from cartable.merging.services import merge_accounts
+
+    other_division = Division.objects.create(etablissement=other_etab, year=other_etab.current_year, code="CM2")
+    sibling = make_user("tom.exemple", Profile.ELEVE, other_etab, first_name="Tom", division=other_division)
+    second = make_user("claire.exemple2", Profile.RESPONSABLE, other_etab, first_name="Claire", last_name="EXEMPLE")
+    Guardianship.objects.create(
+        pupil=sibling.person, guardian=second.person, etablissement=other_etab, level=Guardianship.Level.LEGAL
+    )
+    merge_accounts(parent, second, actor=parent, via="self_service")
+    make_service(
+        other_etab,
+        access_url="https://ecole.exemple.fr/cas/retour",
+        service_patterns="https://ecole.exemple.fr/cas/*",
+        released_attributes=["profils", "enfants"],
+    )
+    client.force_login(parent)  # the kept account: its own person is only known at `etab`
+    url = "https://ecole.exemple.fr/cas/retour"
+    ticket = get_ticket(client, url)
+    root = cas_get(client, "p3/serviceValidate", ticket=ticket, service=url)
+    assert success_user(root) == parent.username
+    assert attributes(root) == [("profils", Profile.RESPONSABLE), ("enfants", "tom.exemple")]
