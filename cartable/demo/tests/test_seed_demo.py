@@ -56,3 +56,19 @@ def test_outbox_page_lists_emails_and_sms(client):
     response = views.outbox(RequestFactory().get("/demo/outbox/"))
     body = response.content.decode()
     assert "Activez votre compte" in body and "123456" in body
+
+
+@pytest.mark.django_db
+def test_the_printed_parent_without_a_letter_can_register(settings, tmp_path):
+    from cartable.lib.phones import to_e164
+    from cartable.registration.services import find_accounts
+
+    settings.DEMO = True
+    settings.VAR_DIR = tmp_path
+    output = seed()
+    hint = re.search(r"nom (\S+), prénom (\S+), portable (\S+) ; enfant\(s\) : (.+)", output)
+    assert hint is not None, output
+    last_name, first_name, mobile, children = hint.groups()
+    assert "né·e le" in children
+    [account] = find_accounts(to_e164(mobile), last_name=last_name, first_names=[first_name])
+    assert account.activated_at is None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cartable.accounts.letters import render_letters
 from cartable.accounts.models import Charter, CharterAcceptance, User
 from cartable.accounts.services import issue_provisional_credentials
-from cartable.directory.models import Etablissement, Source
+from cartable.directory.models import Etablissement, Guardianship, Person, Source
 from cartable.imports.models import ImportRun
 from cartable.imports.service import run_import
 
@@ -30,6 +30,8 @@ DEMO_LOGINS = [
 ]
 # A parent who has only their letter: provisional password, not activated.
 PENDING_PARENT = (Source.SIECLE_PERSONNE, "990043")
+# A parent without a letter, whose mobile number the school recorded: « Je n'ai pas de compte ».
+SELF_REGISTERING_PARENT = (Source.SIECLE_PERSONNE, "990034")
 
 
 class Command(BaseCommand):
@@ -92,6 +94,29 @@ class Command(BaseCommand):
         for label, username, password in rows:
             out.write(f"  {label.ljust(width)}  identifiant : {username:<28} mot de passe : {password}")
         out.write("")
+        for line in self._self_registration_hint(etab):
+            out.write(line)
+
+    def _self_registration_hint(self, etab: Etablissement) -> list[str]:
+        """What to type in « Je n'ai pas de compte » as the sample parent who has no letter."""
+        person = Person.objects.filter(
+            origin_etablissement=etab, origin_source=SELF_REGISTERING_PARENT[0], origin_id=SELF_REGISTERING_PARENT[1]
+        ).first()
+        if person is None or not person.mobile:
+            return []
+        children = [
+            f"{link.pupil.first_name} (né·e le {link.pupil.birth_date:%d/%m/%Y})"
+            for link in person.child_links.filter(level=Guardianship.Level.LEGAL, pupil__birth_date__isnull=False)
+            .select_related("pupil")
+            .order_by("pupil__birth_date")
+        ]
+        local = "0" + person.mobile[3:] if person.mobile.startswith("+33") else person.mobile
+        return [
+            "  Parent sans lettre, pour « Je n'ai pas de compte » (le code SMS est dans la boîte d'envoi) :",
+            f"    nom {person.last_name}, prénom {person.first_name}, portable {local} ; enfant(s) : "
+            + (", ".join(children) or "aucun"),
+            "",
+        ]
 
     def _account(self, etab: Etablissement, source: str, origin_id: str) -> User:
         user = (
