@@ -1,6 +1,6 @@
 """The provider under /oidc/ (the issuer): discovery, authorize, token, userinfo, JWKS, logout.
 
-DOT's own views, except authorization and logout (cartable.oidc.views). The client management
+DOT's own views, except authorization, userinfo and logout (cartable.oidc.views). The client management
 pages DOT also offers are not mounted: clients are managed in the staff console.
 """
 
@@ -16,6 +16,6 @@ urlpatterns = [
     path("authorize/", views.AuthorizeView.as_view(), name="authorize"),
     path("token/", dot.TokenView.as_view(), name="token"),
     path("revoke_token/", dot.RevokeTokenView.as_view(), name="revoke-token"),
-    path("userinfo/", dot.UserInfoView.as_view(), name="user-info"),
+    path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
     path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
 ]

@@ -22,8 +22,11 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
@@ -181,6 +184,22 @@ class AuthorizeView(AuthorizationView):
                 type(error).__name__, _("La demande de connexion de ce service est invalide.")
             )
         return super().render_to_response(context, **response_kwargs)
+
+
+class UserInfoView(dot_views.UserInfoView):
+    """DOT's userinfo, with the access token taken from the Authorization header only.
+
+    DOT's RFC 9700 gate refuses tokens in the query string for protected resources but not
+    here: a token in a URL ends up in logs and Referer headers (RFC 6750 §2.3).
+    """
+
+    @method_decorator(csrf_exempt)  # as DOT's: a bearer token, no cookie (as_view reads dispatch)
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if "access_token" in request.GET or "access_token" in request.POST:
+            response = HttpResponse(status=400)
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            return response
+        return super().dispatch(request, *args, **kwargs)
 
 
 class LogoutView(RPInitiatedLogoutView):

@@ -269,3 +269,14 @@ def test_nonce_comes_back_in_the_id_token(parent):
     claims = _payload(tokens["id_token"])
     assert claims["nonce"] == "le-nonce-du-service"
     assert AccessToken.objects.get(id_token__jti=claims["jti"]).user == parent
+
+
+def test_access_tokens_are_accepted_in_the_header_only(parent):
+    app, secret = make_client(trusted=True)
+    tokens = obtain_tokens(parent, app, secret)
+    assert Client().get(USERINFO, {"access_token": tokens["access_token"]}).status_code == 400
+    assert Client().post(USERINFO, {"access_token": tokens["access_token"]}).status_code == 400
+    assert _userinfo(tokens["access_token"]).status_code == 200
+    # POST with the header works too, without any CSRF token (no cookie is involved).
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(USERINFO, HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").status_code == 200
