@@ -1,4 +1,4 @@
-"""The provider's pages: authorization (consent) and RP-initiated logout, in French.
+"""The provider's pages: authorization (consent), userinfo and RP-initiated logout, in French.
 
 django-oauth-toolkit's views do the protocol; these subclasses add Cartable's rules:
 
@@ -8,13 +8,17 @@ Authorization (`/oidc/authorize/`):
      registry does not open the client to (cartable.oidc.registry);
   3. a trusted client (`skip_authorization`) or a consent already given for these scopes
      (`Consent`) → straight back to the client with a code;
-  4. otherwise the consent page; "Autoriser" records the consent for next time.
+  4. otherwise the consent page ("consent_required" for prompt=none); "Autoriser" records
+     the consent for next time.
+Back from our own pages (after the login form), the way to the client is a page that moves on
+by itself rather than a redirect (`_continue_page`: the login page's CSP).
 Logout (`/oidc/logout/`, the end_session endpoint): DOT ends the Cartable session, deletes the
 account's tokens at the client, and redirects only to a registered post_logout_redirect_uri.
 """
 
 from __future__ import annotations
 
+import re
 from typing import cast
 from urllib.parse import urlencode, urlsplit
 
@@ -55,6 +59,9 @@ _LOGOUT_ERRORS = {
 }
 
 
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.\-]*(://[A-Za-z0-9.\-]+(:[0-9]+)?|:)")
+
+
 def _with_form_action(response: HttpResponse, redirect_uri: str) -> HttpResponse:
     """Let the consent form's redirect reach the client's origin (CSP form-action covers redirects)."""
     parts = urlsplit(redirect_uri)
@@ -64,6 +71,8 @@ def _with_form_action(response: HttpResponse, redirect_uri: str) -> HttpResponse
         origin = f"{parts.scheme}:"  # a mobile app's private-use scheme
     else:
         return response
+    if not _ORIGIN.fullmatch(origin):
+        return response  # nothing but an origin goes into the header
     response.headers["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
         "form-action 'self'", f"form-action 'self' {origin}"
     )
