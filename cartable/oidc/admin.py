@@ -35,12 +35,12 @@ class ClientForm(forms.ModelForm):
             "name", "client_type", "client_secret", "redirect_uris", "post_logout_redirect_uris", "skip_authorization"
         ]
         labels = {
-            "name": _("nom du service"),
-            "client_type": _("type de client"),
-            "client_secret": _("secret du client"),
-            "redirect_uris": _("adresses de retour (redirect_uri)"),
-            "post_logout_redirect_uris": _("adresses de retour après déconnexion"),
-            "skip_authorization": _("service de confiance"),
+            "name": _("Nom du service"),
+            "client_type": _("Type de client"),
+            "client_secret": _("Secret du client"),
+            "redirect_uris": _("Adresses de retour (redirect_uri)"),
+            "post_logout_redirect_uris": _("Adresses de retour après déconnexion"),
+            "skip_authorization": _("Service de confiance"),
         }
         help_texts = {
             "client_type": _(
@@ -60,7 +60,7 @@ class ClientForm(forms.ModelForm):
         widgets = {"client_secret": forms.TextInput(attrs={"size": 70, "autocomplete": "off"})}
 
     service = forms.ModelChoiceField(
-        label=_("service du registre"),
+        label=_("Service du registre"),
         queryset=Service.objects.none(),
         required=False,
         help_text=_(
@@ -127,15 +127,32 @@ def clients_managed_by(user) -> QuerySet[Application]:
 @admin.register(Application)
 class ClientAdmin(admin.ModelAdmin):
     form = ClientForm
-    list_display = ["name", "client_id", "client_type", "skip_authorization"]
+    # DOT's field names are English: every column and read-only field is labelled here.
+    list_display = ["service_name", "identifier", "kind", "trusted"]
     search_fields = ["name", "client_id"]
-    readonly_fields = ["client_id"]
+    readonly_fields = ["identifier"]
+
+    @admin.display(description=_("service"), ordering="name")
+    def service_name(self, obj: Application) -> str:
+        return obj.name
+
+    @admin.display(description=_("identifiant du client (client_id)"))
+    def identifier(self, obj: Application) -> str:
+        return obj.client_id
+
+    @admin.display(description=_("type de client"))
+    def kind(self, obj: Application) -> str:
+        return str(_("public") if obj.client_type == Application.CLIENT_PUBLIC else _("confidentiel"))
+
+    @admin.display(description=_("service de confiance"), boolean=True)
+    def trusted(self, obj: Application) -> bool:
+        return obj.skip_authorization
 
     def get_fields(self, request: HttpRequest, obj: Application | None = None):  # type: ignore[override]
         fields = [*ClientForm.Meta.fields, "service"]
         if obj is not None:
             fields.remove("client_secret")  # only its digest is stored: nothing to show
-        return ["client_id", *fields] if obj is not None else fields
+        return ["identifier", *fields] if obj is not None else fields
 
     def get_form(self, request: HttpRequest, obj: Application | None = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)

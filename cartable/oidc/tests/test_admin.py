@@ -103,3 +103,14 @@ def test_other_secretary_sees_nothing(client, other_secretary, etab):
     service.save()
     client.force_login(other_secretary)
     assert "Le CDI" not in client.get(LIST).content.decode()
+
+
+def test_console_pages_are_in_french(client, superuser):
+    app, _ = make_client("Le CDI")
+    client.force_login(superuser)
+    listing = client.get(LIST).content.decode()
+    assert "Identifiant du client (client_id)" in listing and "Service de confiance" in listing
+    change = client.get(f"{LIST}{app.pk}/change/").content.decode()
+    assert app.client_id in change
+    assert "Adresses de retour (redirect_uri)" in change
+    assert "Services OpenID Connect" in client.get("/console/").content.decode()
