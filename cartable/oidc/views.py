@@ -30,9 +30,11 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
+from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 
 from cartable.accounts.models import User
@@ -193,6 +195,24 @@ class AuthorizeView(AuthorizationView):
                 type(error).__name__, _("La demande de connexion de ce service est invalide.")
             )
         return super().render_to_response(context, **response_kwargs)
+
+
+class TokenView(dot_views.TokenView):
+    """DOT's token endpoint, without reading back the token it has just issued for nobody.
+
+    DOT loads the new access token after every exchange to send `app_authorized`; Cartable has no
+    receiver for that signal, so the query is made only if one is connected.
+    """
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if app_authorized.has_listeners():
+            return super().authorization_flow_token_response(request, *args, **kwargs)
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for key, value in headers.items():
+            response[key] = value
+        return response
 
 
 class UserInfoView(dot_views.UserInfoView):

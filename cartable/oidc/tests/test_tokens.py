@@ -280,3 +280,20 @@ def test_access_tokens_are_accepted_in_the_header_only(parent):
     # POST with the header works too, without any CSRF token (no cookie is involved).
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(USERINFO, HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").status_code == 200
+
+
+def test_app_authorized_receivers_still_get_the_token(parent):
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def receiver(sender, request, token, **kwargs):
+        received.append(token)
+
+    app_authorized.connect(receiver)
+    try:
+        app, secret = make_client(trusted=True)
+        obtain_tokens(parent, app, secret)
+    finally:
+        app_authorized.disconnect(receiver)
+    assert len(received) == 1 and received[0].user == parent
