@@ -3,7 +3,8 @@
 django-oauth-toolkit's views do the protocol; these subclasses add Cartable's rules:
 
 Authorization (`/oidc/authorize/`):
-  1. not signed in → the portal's login page (LOGIN_URL), back here afterwards;
+  1. not signed in → the portal's login page (LOGIN_URL), back here afterwards; a newer
+     charter not yet accepted → the charter page first;
   2. a disabled or merged account → a refusal page, no code; so is an account the service
      registry does not open the client to (cartable.oidc.registry);
   3. a trusted client (`skip_authorization`) or a consent already given for these scopes
@@ -38,6 +39,7 @@ from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 
 from cartable.accounts.models import User
+from cartable.activation.decorators import charter_required
 
 from . import registry
 from .claims import account_usable
@@ -117,6 +119,7 @@ def _continue_page(request: HttpRequest, response: HttpResponse) -> HttpResponse
 class AuthorizeView(AuthorizationView):
     template_name = "oidc/authorize.html"
 
+    @method_decorator(charter_required)  # a newer charter is accepted before any service opens
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         refused = _refusal(request)
         if refused is not None:

@@ -182,3 +182,15 @@ def test_prompt_none_when_signed_out_answers_login_required(client):
     response = client.get(AUTHORIZE, params)
     assert response.status_code == 302
     assert query_of(response["Location"]) == {"error": "login_required", "state": params["state"]}
+
+
+def test_a_newer_charter_is_accepted_before_the_service_opens(client, parent):
+    from cartable.accounts.models import Charter
+
+    Charter.objects.create(version=2, text="Nouvelles règles")
+    app, _secret = make_client(trusted=True)
+    client.force_login(parent)
+    _verifier, challenge = pkce_pair()
+    response = client.get(AUTHORIZE, authorize_params(app, challenge))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("activation:charter_update") + "?next=%2Foidc%2Fauthorize%2F")
