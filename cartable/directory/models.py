@@ -231,6 +231,8 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A person's profile in an établissement (with the pupil's class, the staff's function)."""
 
+    # On PostgreSQL, person, etablissement and division (and Guardianship's three, Person's
+    # origin_etablissement) are checked per statement by triggers, not per row: migration 0004.
     # No single-column index on person or etablissement: the unique constraint (person, …) and
     # the (etablissement, profile) index serve those lookups, and every index costs each insert
     # of a large import (a 100,000-pupil import writes 280,000 memberships).

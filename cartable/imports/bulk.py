@@ -98,6 +98,7 @@ class _WriterThread:
 
     def __init__(self, raw_connection: Any) -> None:
         self._raw = raw_connection
+        self._wrap_errors = connection.wrap_database_errors  # driver errors as Django's, as in _run
         # A few jobs ahead at most: each holds its rows in memory until written.
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
@@ -113,7 +114,8 @@ class _WriterThread:
                 if self._error is None:
                     cursor = self._raw.cursor()
                     try:
-                        job(cursor)
+                        with self._wrap_errors:
+                            job(cursor)
                     finally:
                         cursor.close()
             except BaseException as exc:  # raised in the caller's thread at the next barrier
@@ -185,8 +187,10 @@ def _run(job: Job) -> None:
     if writer is not None:
         writer.submit(job)
     else:
-        with connection.cursor() as cursor:
-            job(cursor.cursor)  # the driver's cursor, as the writer thread gets it
+        # The driver's cursor, as the writer thread gets it; its errors raised as Django's
+        # (IntegrityError…), which run_import reports.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            job(cursor.cursor)
 
 
 def barrier() -> None:
