@@ -54,6 +54,7 @@ from cartable.directory.uai import normalise_uai
 from . import worker
 from .bulk import (
     allocate_ids,
+    barrier,
     delete_ids,
     immediate_constraints,
     insert_rows,
@@ -130,7 +131,7 @@ class Parsed:
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(report: Report | None = None) -> Iterator[None]:
     """Pause Python's cyclic garbage collector during an import.
 
     An import holds millions of small objects (rows, tuples, dicts) that never form cycles; the
@@ -144,7 +145,10 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+        started = time.monotonic()
         gc.collect()
+        if report is not None:
+            report.timings["gc_collect"] = round(time.monotonic() - started, 2)
 
 
 def _write(writer: _Writer, dry_run: bool) -> None:
@@ -180,7 +184,7 @@ def run_import(
     status = ImportRun.Status.FAILED
     parsed: Parsed | None = None
     try:
-        with gc_paused():
+        with gc_paused(report):
             parsed = parse_files(etablissement, files, report, progress, run.files)
             writer = _Writer(etablissement, parsed, report, progress)
             _write(writer, dry_run)
@@ -488,8 +492,12 @@ class _Writer:
             name = step.__name__.strip("_")
             self.report.timings[name] = round(self.report.timings.get(name, 0) + time.monotonic() - started, 2)
             self.report.cpu[name] = round(self.report.cpu.get(name, 0) + time.process_time() - cpu, 2)
-        if self.staff_pks:
-            sync_staff_access(self.staff_pks)
+        # The background writes left (on PostgreSQL, mostly the server's work), then console access.
+        for name, finish in (("finish_writes", barrier), ("staff_access", self._staff_access)):
+            started, cpu = time.monotonic(), time.process_time()
+            finish()
+            self.report.timings[name] = round(time.monotonic() - started, 2)
+            self.report.cpu[name] = round(time.process_time() - cpu, 2)
         if self.progress is not None:
             self.progress(_("Terminé"), len(steps), len(steps))
         for kind, tally in self.tally.items():
@@ -497,6 +505,10 @@ class _Writer:
             self.report.add("updated", kind, len(tally.updated - tally.created - tally.returned - tally.departed))
             self.report.add("departed", kind, len(tally.departed))
             self.report.add("returned", kind, len(tally.returned))
+
+    def _staff_access(self) -> None:
+        if self.staff_pks:
+            sync_staff_access(self.staff_pks)
 
     # --- loading ---------------------------------------------------------------------------
     def _load(self) -> None:
