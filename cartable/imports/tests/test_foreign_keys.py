@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from cartable.accounts.models import User
 from cartable.directory.models import (
     Division,
     Etablissement,
@@ -105,3 +106,16 @@ def test_a_referenced_row_cannot_go_behind_djangos_back(etab):
     assert not Membership.objects.exists()
     etab.delete()
     assert not Etablissement.objects.exists()
+
+
+def test_an_account_must_belong_to_an_existing_person(etab):
+    refused(lambda: User.objects.create(username="lea.martin", person_id=MISSING))
+    owner = person(etab)
+    User.objects.create(username="lea.martin", person=owner)
+
+    def delete_owner() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM directory_person WHERE id = %s", [owner.pk])
+
+    refused(delete_owner)
+    assert User.objects.get().person == owner
