@@ -14,7 +14,9 @@ activation's birth-date check…): a parent sees all their children, and only th
 
 from __future__ import annotations
 
-from cartable.directory.models import Guardianship, Membership, Profile
+from dataclasses import dataclass
+
+from cartable.directory.models import Division, Etablissement, Guardianship, Membership, Person, Profile
 
 from .models import User
 
@@ -45,3 +47,45 @@ def is_responsable(user: User) -> bool:
         Membership.objects.current().filter(person_id__in=ids, profile=Profile.RESPONSABLE).exists()
         or Guardianship.objects.filter(guardian_id__in=ids).exists()
     )
+
+
+@dataclass(frozen=True)
+class ChildLink:
+    """A pupil an account is responsible for, in one établissement, with their current class."""
+
+    pupil: Person
+    etablissement: Etablissement
+    link: Guardianship
+    division: Division | None  # None when the pupil has no class there this year
+
+
+def children(user: User) -> list[ChildLink]:
+    """The pupils the account's persons are responsible for (levels 1 and 2), and nobody else's.
+
+    One entry per pupil and établissement, even when two persons of the account (regroupement)
+    are both linked to the child. Ordered by first name, last name, établissement.
+    """
+    ids = person_ids(user)
+    if not ids:
+        return []
+    links = list(
+        Guardianship.objects.filter(
+            guardian_id__in=ids, level__in=[Guardianship.Level.LEGAL, Guardianship.Level.IN_CHARGE]
+        )
+        .select_related("pupil", "etablissement")
+        .order_by("pupil__first_name", "pupil__last_name", "etablissement__name", "level")
+    )
+    classes = {
+        (m.person_id, m.etablissement_id): m.division
+        for m in Membership.objects.current()
+        .filter(person_id__in={link.pupil_id for link in links}, profile=Profile.ELEVE)
+        .select_related("division")
+    }
+    result, seen = [], set()
+    for link in links:
+        key = (link.pupil_id, link.etablissement_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append(ChildLink(link.pupil, link.etablissement, link, classes.get(key)))
+    return result

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cartable.accounts import persons
 from cartable.accounts.models import User
 from cartable.accounts.persons import person_ids
-from cartable.directory.models import Guardianship, Membership, Profile
+from cartable.directory.models import Membership
 
 
 def me(user: User) -> dict[str, Any]:
@@ -36,33 +37,13 @@ def me(user: User) -> dict[str, Any]:
 
 def children(user: User) -> list[dict[str, str]]:
     """The pupils the account is responsible for (levels 1 and 2), through all its persons."""
-    links = (
-        Guardianship.objects.filter(
-            guardian_id__in=person_ids(user), level__in=[Guardianship.Level.LEGAL, Guardianship.Level.IN_CHARGE]
-        )
-        .select_related("pupil", "etablissement")
-        .order_by("pupil__first_name", "pupil__last_name", "etablissement__name")
-    )
-    result = []
-    seen = set()
-    for link in links:
-        if (link.pupil_id, link.etablissement_id) in seen:
-            continue
-        seen.add((link.pupil_id, link.etablissement_id))
-        membership = (
-            Membership.objects.current()
-            .filter(person_id=link.pupil_id, etablissement_id=link.etablissement_id, profile=Profile.ELEVE)
-            .select_related("division")
-            .first()
-        )
-        division = membership.division if membership is not None else None
-        result.append(
-            {
-                "given_name": link.pupil.first_name,
-                "family_name": link.pupil.display_last_name,
-                "uai": link.etablissement.uai,
-                "etablissement": link.etablissement.name,
-                "division": str(division) if division is not None else "",
-            }
-        )
-    return result
+    return [
+        {
+            "given_name": child.pupil.first_name,
+            "family_name": child.pupil.display_last_name,
+            "uai": child.etablissement.uai,
+            "etablissement": child.etablissement.name,
+            "division": str(child.division) if child.division is not None else "",
+        }
+        for child in persons.children(user)
+    ]

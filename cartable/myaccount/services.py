@@ -29,10 +29,9 @@ from django.utils.translation import gettext as _
 
 from cartable.accounts import tokens
 from cartable.accounts.models import Confirmation, SecretAnswer, User
-from cartable.accounts.persons import is_responsable, person_ids
+from cartable.accounts.persons import children, is_responsable
 from cartable.accounts.services import audit
 from cartable.delivery.services import queue_email, queue_sms
-from cartable.directory.models import Guardianship, Membership, Profile
 from cartable.lib import throttle
 from cartable.lib.text import normalise_answer
 from cartable.portal.services import account_limit, address_limit, blocked_for
@@ -217,39 +216,13 @@ def has_children_tab(user: User) -> bool:
 
 
 def children_of(user: User) -> list[Child]:
-    """The pupils `user`'s persons are responsible for (levels 1 and 2), and nobody else's.
-
-    The persons of an account include those of the accounts merged into it (accounts.persons).
-    """
-    ids = person_ids(user)
-    if not ids:
-        return []
-    links = (
-        Guardianship.objects.filter(
-            guardian_id__in=ids, level__in=[Guardianship.Level.LEGAL, Guardianship.Level.IN_CHARGE]
+    """The pupils the account is responsible for (accounts.persons.children), for the Enfants tab."""
+    return [
+        Child(
+            name=child.pupil.full_name,
+            link=child.link.get_level_display(),
+            etablissement=child.etablissement.name,
+            division=str(child.division) if child.division is not None else "",
         )
-        .select_related("pupil", "etablissement")
-        .order_by("pupil__first_name", "pupil__last_name", "etablissement__name")
-    )
-    children = []
-    seen = set()
-    for link in links:
-        if (link.pupil_id, link.etablissement_id) in seen:
-            continue  # the same child linked to two persons of this account (regroupement)
-        seen.add((link.pupil_id, link.etablissement_id))
-        membership = (
-            Membership.objects.current()
-            .filter(person_id=link.pupil_id, etablissement_id=link.etablissement_id, profile=Profile.ELEVE)
-            .select_related("division")
-            .first()
-        )
-        division = membership.division if membership is not None else None
-        children.append(
-            Child(
-                name=link.pupil.full_name,
-                link=link.get_level_display(),
-                etablissement=link.etablissement.name,
-                division=str(division) if division is not None else "",
-            )
-        )
-    return children
+        for child in children(user)
+    ]
