@@ -324,12 +324,16 @@ def _child(db_url: str, data_dir: Path) -> None:
 
     etab = Etablissement.objects.create(uai=UAI, name="Collège des Exemples", current_year=YEAR)
     files = sorted(p for p in data_dir.iterdir() if p.suffix == ".xml")
+    server_cpu = _server_cpu_reader()
+    server_before = server_cpu()
     started = time.perf_counter()
     run = run_import(etab, files)
     seconds = time.perf_counter() - started
+    server_first = server_cpu()
     again = time.perf_counter()
     second = run_import(etab, files)
     second_seconds = time.perf_counter() - again
+    server_second = server_cpu()
     print(
         json.dumps(
             {
@@ -342,12 +346,42 @@ def _child(db_url: str, data_dir: Path) -> None:
                 "second_run_timings": second.report.get("timings"),
                 "second_run_cpu": second.report.get("cpu"),
                 "second_run_seconds": round(second_seconds, 2),
+                # PostgreSQL: CPU seconds of the server process serving the import (None when
+                # it is not on this machine), beside the importer's own (importer_cpu_s).
+                "server_cpu_s": _difference(server_first, server_before),
+                "second_run_server_cpu_s": _difference(server_second, server_first),
                 "second_run_changes": sum(
                     sum(second.report.get(k, {}).values()) for k in ("created", "updated", "departed")
                 ),
             }
         )
     )
+
+
+def _server_cpu_reader():
+    """A function returning the CPU seconds so far of this connection's PostgreSQL backend,
+    read from /proc (the bench's server runs on the same machine); None otherwise."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    stat = Path(f"/proc/{pid}/stat")
+
+    def read() -> float | None:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return read
+
+
+def _difference(after: float | None, before: float | None) -> float | None:
+    return round(after - before, 1) if after is not None and before is not None else None
 
 
 def _measure(argv: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
@@ -463,8 +497,10 @@ def main() -> None:
                 figures[f"{key}_s"] = result["seconds"]
                 figures[f"{key}_peak_mib"] = round(rss, 1)
                 details[key] = {**result, "process_wall_s": round(wall, 2)}
+                server = f", server CPU {result['server_cpu_s']} s" if result.get("server_cpu_s") is not None else ""
                 print(f"{key}: {result['seconds']} s, peak {rss:.0f} MiB, second run {result['second_run_seconds']} s "
-                      f"({result['second_run_changes']} changes), status {result['status']}, "
+                      f"({result['second_run_changes']} changes), importer CPU {result['importer_cpu_s']} s{server}, "
+                      f"status {result['status']}, "
                       f"load {result['load_average_before']} -> {result['load_average_after']}", flush=True)
 
     baseline = {k: v for k, v in figures.items() if k.endswith("_100k_s")}
