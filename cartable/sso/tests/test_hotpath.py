@@ -24,7 +24,7 @@ def test_lookup_matches_the_orm(client, service, pupil):
     assert ticket.service.released_attributes == ["uid", "nom", "prenom"]
     assert ticket.service.active is True and ticket.service.proxy_allowed is False
     assert ticket.service.etablissement.uai == "0999999X"
-    assert hotpath.memberships(pupil.person_id, service.etablissement_id) == [("eleve", "6A")]
+    assert hotpath.memberships(pupil.pk, service.etablissement_id) == [("eleve", "6A")]
     assert hotpath.lookup(digest("ST-inconnu")) is None
 
 
