@@ -23,11 +23,15 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## demo: set up everything on SQLite, seed a demo établissement, print logins, serve on 127.0.0.1:$(PORT)
+# The demo's address follows PORT (letters, QR codes and e-mails print it) unless SITE_URL is set.
+SITE_URL ?= http://127.0.0.1:$(PORT)
+DEMO_ENV := DEMO=true SITE_URL=$(SITE_URL)
+
 demo: install
-	DEMO=true $(BIN)/python manage.py migrate --noinput
-	DEMO=true $(BIN)/python manage.py createcachetable
-	DEMO=true $(BIN)/python manage.py seed_demo
-	DEMO=true $(BIN)/gunicorn cartable.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 120 --access-logfile -
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py createcachetable
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/gunicorn cartable.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 120 --access-logfile -
 
 ## test: install test dependencies (Python packages, Debian's chromium) and run the whole suite
 test: install-test
