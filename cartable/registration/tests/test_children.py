@@ -157,9 +157,6 @@ def recorded_twice(newcomer, pupil, other_etab) -> tuple[User, User]:
 
 
 def test_a_person_recorded_twice_ends_with_one_account_holding_both_children(client, newcomer, pupil, recorded_twice):
-    merging = pytest.importorskip("cartable.merging.services")
-    if not hasattr(merging, "merge_accounts"):
-        pytest.skip("cartable.merging.services.merge_accounts does not exist yet")
     twin, tom = recorded_twice
     to_children(client)
     body = page(client.get(reverse("registration:children")))
@@ -182,9 +179,6 @@ def test_a_person_recorded_twice_ends_with_one_account_holding_both_children(cli
 
 
 def test_the_activated_account_is_the_one_kept(client, newcomer, pupil, recorded_twice):
-    merging = pytest.importorskip("cartable.merging.services")
-    if not hasattr(merging, "merge_accounts"):
-        pytest.skip("cartable.merging.services.merge_accounts does not exist yet")
     twin, tom = recorded_twice
     twin.activated_at = twin.date_joined
     twin.save()
