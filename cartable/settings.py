@@ -282,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-accounts": {"task": "cartable.activation.expire_accounts", "schedule": crontab(hour=3, minute=0)},
     "prune-outbox": {"task": "cartable.delivery.prune", "schedule": crontab(hour=3, minute=30)},
     "purge-cas-tickets": {"task": "cartable.sso.purge_tickets", "schedule": crontab(hour=3, minute=45)},
+    # Expired OpenID Connect tokens and grants (django-oauth-toolkit's `cleartokens`).
+    "clear-oidc-tokens": {"task": "cartable.oidc.clear_tokens", "schedule": crontab(hour=4, minute=0)},
 }
 # Without a broker, deliver from a background thread of the web process (False: during the
 # request, as the tests do for determinism).

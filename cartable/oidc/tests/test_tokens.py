@@ -297,3 +297,18 @@ def test_app_authorized_receivers_still_get_the_token(parent):
     finally:
         app_authorized.disconnect(receiver)
     assert len(received) == 1 and received[0].user == parent
+
+
+def test_the_nightly_task_deletes_expired_tokens_and_keeps_live_ones(parent, settings):
+    from cartable.oidc.tasks import clear_tokens
+
+    assert "cartable.oidc.clear_tokens" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    app, secret = make_client(trusted=True)
+    obtain_tokens(parent, app, secret)
+    assert AccessToken.objects.count() == 1 and RefreshToken.objects.count() == 1
+    clear_tokens()
+    assert AccessToken.objects.count() == 1  # still valid: kept
+    refresh_seconds = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=refresh_seconds + 3600)):
+        clear_tokens()
+    assert AccessToken.objects.count() == 0 and RefreshToken.objects.count() == 0
